@@ -1,0 +1,3 @@
+"""osteo-learn: spaced-repetition study of one medical article in the terminal."""
+
+__version__ = "0.1.0"
