@@ -1,0 +1,330 @@
+"""Parse a deck file (TOML) into a validated :class:`~osteo_learn.cards.Deck`.
+
+Every problem of a file is collected and reported at once, each with the
+file, the line and the card id it concerns, so a student writing a deck can
+fix them all in one pass. TOML itself carries no positions after parsing, so
+lines are found by a light scan of the text for ``[[cards]]`` headers and
+``key =`` lines; when the file is written in another TOML style the
+messages still name the card id.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from osteo_learn import cloze
+from osteo_learn.errors import OsteoError
+from osteo_learn.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
+
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_TAG_PATTERN = re.compile(r"[^\s\"]+")
+_TABLE_HEADER = re.compile(r"^\s*\[")
+_CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
+_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+DECK_FIELDS = ("id", "title", "description", "source", "cards")
+SOURCE_FIELDS = ("title", "file")
+COMMON_FIELDS = ("id", "kind", "tags", "source")
+KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # kind: (required fields, optional fields)
+    Kind.BASIC: (("front", "back"), ()),
+    Kind.CLOZE: (("text",), ("extra",)),
+    Kind.VIGNETTE: (("stem", "question", "options", "answer", "explanation"), ()),
+}
+OPTION_COUNTS = (4, 5)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a deck file, with its place."""
+
+    path: Path
+    message: str
+    line: int | None = None
+    card_id: str | None = None
+
+    def __str__(self) -> str:
+        place = f"{self.path}:{self.line}" if self.line else f"{self.path}"
+        card = f" card '{self.card_id}':" if self.card_id else ""
+        return f"{place}:{card} {self.message}"
+
+
+class DeckError(OsteoError):
+    """A deck file that cannot be used; carries every problem found in it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def normalise_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def load(path: Path) -> Deck:
+    """Read and validate one deck file; raise :class:`DeckError` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DeckError([Problem(path, "no such deck file")]) from None
+    except UnicodeDecodeError as error:
+        raise DeckError([Problem(path, f"is not UTF-8 text ({error.reason} at byte {error.start})")]) from None
+    except OSError as error:
+        raise DeckError([Problem(path, f"cannot be read: {error.strerror}")]) from None
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Deck:
+    """Validate the text of a deck file; the source document is read relative to ``path``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        position = _TOML_POSITION.search(str(error))
+        message = _TOML_POSITION.sub("", str(error)).strip()
+        line = int(position.group(1)) if position else None
+        raise DeckError([Problem(path, f"invalid TOML: {message}", line)]) from None
+    checker = _Checker(path, _Lines.scan(text))
+    deck = checker.deck(data)
+    if checker.problems:
+        raise DeckError(sorted(checker.problems, key=lambda p: p.line or 0))
+    assert deck is not None
+    return deck
+
+
+@dataclass
+class _Lines:
+    """Where top-level keys, ``[source]`` keys and each card's keys stand in the text."""
+
+    top: dict[str, int] = field(default_factory=dict)
+    source: dict[str, int] = field(default_factory=dict)
+    cards: list[tuple[int, dict[str, int]]] = field(default_factory=list)
+
+    @classmethod
+    def scan(cls, text: str) -> _Lines:
+        lines = cls()
+        keys = lines.top
+        for number, line in enumerate(text.splitlines(), start=1):
+            if _CARDS_HEADER.match(line):
+                keys = {}
+                lines.cards.append((number, keys))
+            elif _TABLE_HEADER.match(line):
+                keys = lines.source if re.match(r"^\s*\[\s*source\s*\]", line) else {}
+                if keys is lines.source:
+                    lines.top.setdefault("source", number)
+            elif match := _KEY_LINE.match(line):
+                keys.setdefault(match.group(1), number)
+        return lines
+
+
+class _Checker:
+    """Walks the parsed TOML, building the deck and collecting problems."""
+
+    def __init__(self, path: Path, lines: _Lines):
+        self.path = path
+        self.lines = lines
+        self.problems: list[Problem] = []
+        self.card_lines: tuple[int, dict[str, int]] = (0, {})
+
+    def problem(self, message: str, line: int | None = None, card_id: str | None = None) -> None:
+        self.problems.append(Problem(self.path, message, line, card_id))
+
+    def deck(self, data: dict[str, Any]) -> Deck | None:
+        for key in data:
+            if key not in DECK_FIELDS:
+                self.problem(f"unknown deck field '{key}' (known: {', '.join(DECK_FIELDS)})", self.lines.top.get(key))
+        deck_id = self.string(data, "id", self.lines.top)
+        if deck_id and not ID_PATTERN.fullmatch(deck_id):
+            self.problem(f"deck id '{deck_id}' {_ID_RULE}", self.lines.top.get("id"))
+        title = self.string(data, "title", self.lines.top)
+        description = self.string(data, "description", self.lines.top)
+        source = self.source(data.get("source"))
+        raw_cards = data.get("cards")
+        if raw_cards is None:
+            self.problem("no cards: add at least one [[cards]] table")
+            raw_cards = []
+        elif not isinstance(raw_cards, list) or not all(isinstance(c, dict) for c in raw_cards):
+            self.problem("'cards' must be an array of tables ([[cards]])", self.lines.top.get("cards"))
+            raw_cards = []
+        elif not raw_cards:
+            self.problem("no cards: add at least one [[cards]] table", self.lines.top.get("cards"))
+        located = len(self.lines.cards) == len(raw_cards)
+        cards, first_seen = [], {}
+        for index, raw in enumerate(raw_cards):
+            self.card_lines = self.lines.cards[index] if located else (0, {})
+            raw_id = raw.get("id")
+            if isinstance(raw_id, str) and raw_id.strip():
+                if raw_id.strip() in first_seen:
+                    where = first_seen[raw_id.strip()]
+                    self.problem(
+                        f"duplicate card id (first used {'on line ' + str(where) if where else 'earlier'}); "
+                        "every card needs its own id",
+                        self.card_lines[0] or None,
+                        raw_id.strip(),
+                    )
+                first_seen.setdefault(raw_id.strip(), self.card_lines[0])
+            card = self.card(raw, index, source)
+            if card is not None:
+                cards.append(card)
+        if self.problems or source is None:
+            return None
+        return Deck(deck_id, title, description, source, tuple(cards), self.path)
+
+    def source(self, raw: Any) -> SourceDocument | None:
+        line = self.lines.top.get("source")
+        if raw is None:
+            self.problem('missing [source] table (title = "...", file = "sources/....txt")')
+            return None
+        if not isinstance(raw, dict):
+            self.problem("'source' must be a table with 'title' and 'file'", line)
+            return None
+        for key in raw:
+            if key not in SOURCE_FIELDS:
+                self.problem(f"unknown field '{key}' in [source] (known: title, file)", self.lines.source.get(key))
+        title = self.string(raw, "title", self.lines.source, where="[source] ")
+        file = self.string(raw, "file", self.lines.source, where="[source] ")
+        if not file:
+            return None
+        path = self.path.parent / file
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = "no such file" if isinstance(error, FileNotFoundError) else f"cannot be read ({error})"
+            self.problem(
+                f"source document '{file}' (looked for {path}): {reason}",
+                self.lines.source.get("file", line),
+            )
+            return None
+        return SourceDocument(title, path, text)
+
+    def card(self, raw: dict[str, Any], index: int, source: SourceDocument | None) -> Card | None:
+        start, keys = self.card_lines
+        card_id = raw.get("id")
+        label = card_id.strip() if isinstance(card_id, str) and card_id.strip() else None
+        before = len(self.problems)
+
+        def fail(message: str, key: str | None = None) -> None:
+            line = keys.get(key, start) if key else start
+            where = None if label else f"card #{index + 1}: "
+            self.problem((where or "") + message, line or None, label)
+
+        if label is None:
+            fail("missing or empty 'id'; give every card a stable id", "id")
+        elif not ID_PATTERN.fullmatch(label):
+            fail(f"id {_ID_RULE}", "id")
+        kind = raw.get("kind")
+        if kind is None:
+            fail(f"missing 'kind' (one of: {', '.join(Kind)})")
+            return None
+        if not isinstance(kind, str) or kind not in {k.value for k in Kind}:
+            fail(f"unknown kind {kind!r} (one of: {', '.join(Kind)})", "kind")
+            return None
+        kind = Kind(kind)
+        required, optional = KIND_FIELDS[kind]
+        for key in raw:
+            if key not in COMMON_FIELDS + required + optional:
+                known = ", ".join(COMMON_FIELDS + required + optional)
+                fail(f"unknown field '{key}' for a {kind} card (known: {known})", key)
+        tags = self.tags(raw.get("tags"), fail)
+        excerpt = self.card_string(raw, "source", fail)
+        if excerpt and source and normalise_space(excerpt) not in normalise_space(source.text):
+            fail(
+                f"source excerpt does not occur in {source.path.name}; copy it exactly from the document",
+                "source",
+            )
+        content = self.content(kind, raw, fail)
+        if len(self.problems) > before or content is None:
+            return None
+        return Card(label, tags, excerpt, content, start)
+
+    def content(self, kind: Kind, raw: dict[str, Any], fail) -> Content | None:
+        if kind is Kind.BASIC:
+            front, back = (self.card_string(raw, key, fail) for key in ("front", "back"))
+            return Basic(front, back)
+        if kind is Kind.CLOZE:
+            text = self.card_string(raw, "text", fail)
+            extra = self.card_string(raw, "extra", fail, required=False)
+            if text:
+                for issue in cloze.problems(text):
+                    fail(f"cloze text {issue}", "text")
+            return Cloze(text, extra)
+        stem, question, answer, explanation = (
+            self.card_string(raw, key, fail) for key in ("stem", "question", "answer", "explanation")
+        )
+        options = self.options(raw.get("options"), fail)
+        if options and answer and answer not in options:
+            close = [o for o in options if normalise_space(o).casefold() == normalise_space(answer).casefold()]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            fail(f"answer {answer!r} is not one of its options{hint}; copy one option exactly", "answer")
+        return Vignette(stem, question, options, answer, explanation)
+
+    def options(self, raw: Any, fail) -> tuple[str, ...]:
+        counts = " or ".join(map(str, OPTION_COUNTS))
+        if raw is None:
+            fail(f"missing 'options' (a list of {counts} answer choices)")
+            return ()
+        if not isinstance(raw, list) or not all(isinstance(o, str) for o in raw):
+            fail("'options' must be a list of strings", "options")
+            return ()
+        options = tuple(o.strip() for o in raw)
+        if len(options) not in OPTION_COUNTS:
+            fail(f"has {len(options)} options; a vignette needs {counts}", "options")
+        if any(not o for o in options):
+            fail("an option is empty", "options")
+        repeated = sorted({o for o in options if o and options.count(o) > 1})
+        if repeated:
+            fail(f"options repeat: {', '.join(map(repr, repeated))}", "options")
+        return options
+
+    def tags(self, raw: Any, fail) -> tuple[str, ...]:
+        if raw is None:
+            fail('missing \'tags\' (a list of topic tags, e.g. tags = ["mechanism"])')
+            return ()
+        if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+            fail("'tags' must be a list of strings", "tags")
+            return ()
+        if not raw:
+            fail("'tags' is empty; give the card at least one topic tag", "tags")
+        for tag in raw:
+            if not _TAG_PATTERN.fullmatch(tag):
+                fail(f"tag {tag!r} must be one word without spaces or quotes", "tags")
+        return tuple(raw)
+
+    def card_string(self, raw: dict[str, Any], key: str, fail, required: bool = True) -> str:
+        value = raw.get(key)
+        if value is None:
+            if required:
+                fail(f"missing '{key}'")
+            return ""
+        if not isinstance(value, str):
+            fail(f"'{key}' must be a string, not {_toml_type(value)}", key)
+            return ""
+        if required and not value.strip():
+            fail(f"'{key}' is empty", key)
+        return value.strip()
+
+    def string(self, data: dict[str, Any], key: str, lines: dict[str, int], where: str = "") -> str:
+        value = data.get(key)
+        line = lines.get(key)
+        if value is None:
+            self.problem(f"missing {where}field '{key}'", line)
+            return ""
+        if not isinstance(value, str):
+            self.problem(f"{where}field '{key}' must be a string, not {_toml_type(value)}", line)
+            return ""
+        if not value.strip():
+            self.problem(f"{where}field '{key}' is empty", line)
+        return value.strip()
+
+
+_ID_RULE = "must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def _toml_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
