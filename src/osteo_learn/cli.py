@@ -72,5 +72,208 @@ def check(paths: tuple[Path, ...]) -> None:
         raise OsteoError(f"{failed} of {len(files)} deck file(s) have problems")
 
 
+def db_option(command):
+    """``--db PATH`` on every command that uses the database."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="Database file [default: $OSTEO_LEARN_DB, else osteo-learn.db in $OSTEO_LEARN_HOME or the app folder].",
+    )(command)
+
+
+def deck_options(command):
+    command = click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only cards with this tag (repeatable).")(command)
+    return click.option("--deck", "deck_ids", multiple=True, metavar="ID", help="Only this deck (repeatable).")(command)
+
+
+def json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
+
+
+def _open(db_path: Path | None):
+    """The store, synced with the deck files, and today's study day."""
+    from osteo_learn import clock, library
+    from osteo_learn.settings import Settings
+
+    store, warnings = library.open_library(db_path)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    settings = Settings.from_stored(store.settings())
+    now = clock.now()
+    return store, settings, now, clock.study_day(now, settings.day_start_hour)
+
+
+def _known_decks(store, deck_ids: tuple[str, ...]) -> None:
+    known = store.deck_ids()
+    for deck_id in deck_ids:
+        if deck_id not in known:
+            raise OsteoError(f"no deck '{deck_id}' (decks: {', '.join(known) or 'none'})")
+
+
+def _print_json(data) -> None:
+    import json
+
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@db_option
+@json_option
+def status(db_path: Path | None, as_json: bool) -> None:
+    """Show what is due today, per deck, without studying."""
+    store, settings, _, today = _open(db_path)
+    with store:
+        decks = store.deck_counts(today)
+        introduced = store.new_introduced(today)
+    new_today = max(0, settings.new_per_day - introduced)
+    rows = [
+        {
+            "deck": d.deck_id,
+            "title": d.title,
+            "due": d.due,
+            "new": d.new,
+            "learned": d.learned,
+            "retired": d.retired,
+            "next_due": d.next_due.isoformat() if d.next_due else None,
+        }
+        for d in decks
+    ]
+    if as_json:
+        _print_json(
+            {
+                "today": today.isoformat(),
+                "decks": rows,
+                "new_per_day": settings.new_per_day,
+                "new_introduced_today": introduced,
+                "new_left_today": min(new_today, sum(d.new for d in decks)),
+            }
+        )
+        return
+    click.echo(f"Study day {today.isoformat()}")
+    click.echo(f"{'deck':<32} {'due':>5} {'new':>5} {'learned':>8}  next due")
+    for row in rows:
+        click.echo(
+            f"{row['deck'][:32]:<32} {row['due']:>5} {row['new']:>5} {row['learned']:>8}  {row['next_due'] or '-'}"
+        )
+    due = sum(d.due for d in decks)
+    click.echo(
+        f"Today: {due} due, {min(new_today, sum(d.new for d in decks))} new to learn "
+        f"({introduced} of {settings.new_per_day} new introduced today)."
+    )
+
+
+CARD_STATES = ("new", "due", "learned", "retired")
+
+
+@cli.command()
+@db_option
+@deck_options
+@click.option("--state", "states", multiple=True, type=click.Choice(CARD_STATES), help="Only cards in this state (repeatable): new, due (today), learned (reviewed, not due), retired.")
+@json_option
+def cards(db_path: Path | None, deck_ids, tags, states, as_json: bool) -> None:
+    """List cards with their schedule, in deck order."""
+    from osteo_learn import sm2
+
+    store, _, _, today = _open(db_path)
+    with store:
+        _known_decks(store, deck_ids)
+        found = store.cards(deck_ids, tags, include_retired=True)
+    rows = []
+    for stored in found:
+        state = stored.state
+        if stored.retired:
+            label = "retired"
+        elif isinstance(state, sm2.NewCard):
+            label = "new"
+        else:
+            label = "due" if state.due <= today else "learned"
+        if states and label not in states:
+            continue
+        reviewed = not isinstance(state, sm2.NewCard)
+        rows.append(
+            {
+                "deck": stored.deck_id,
+                "card": stored.card.id,
+                "ordinal": stored.ordinal,
+                "kind": str(stored.card.kind),
+                "tags": list(stored.card.tags),
+                "state": label,
+                "due": state.due.isoformat() if reviewed else None,
+                "interval": state.interval if reviewed else None,
+                "ease_factor": float(state.ease_factor),
+                "repetitions": state.repetitions,
+                "lapses": state.lapses,
+                "last_review": state.last_review.isoformat() if reviewed else None,
+            }
+        )
+    if as_json:
+        _print_json(rows)
+        return
+    click.echo(f"{'card':<44} {'kind':<8} {'state':<8} {'due':<10} {'ivl':>5} {'EF':>5} {'reps':>4} {'lapses':>6}")
+    for row in rows:
+        name = f"{row['deck']}/{row['card']}" + (f" c{row['ordinal']}" if row["kind"] == "cloze" else "")
+        click.echo(
+            f"{name[:44]:<44} {row['kind']:<8} {row['state']:<8} {row['due'] or '-':<10} "
+            f"{row['interval'] or '-':>5} {row['ease_factor']:>5.2f} {row['repetitions']:>4} {row['lapses']:>6}"
+        )
+    click.echo(f"{len(rows)} card(s)")
+
+
+@cli.command("add-deck")
+@db_option
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+def add_deck(db_path: Path | None, path: Path) -> None:
+    """Add a deck file of your own to study beside the bundled decks.
+
+    The file is validated first (see `osteo-learn check`); it is then read
+    again on every run, so edits to it are picked up. Adding it again
+    refreshes it at once.
+    """
+    from osteo_learn import library
+
+    store, _ = library.open_library(db_path)
+    with store:
+        deck, result = library.add_deck(store, path)
+    click.echo(
+        f"Deck '{deck.id}' ({deck.title}) from {path}: {result.added} card(s) added, "
+        f"{result.updated} updated, {result.retired} retired."
+    )
+
+
+@cli.command()
+@db_option
+@click.argument("name", required=False)
+@click.argument("value", required=False)
+@click.option("--reset", is_flag=True, help="Put NAME back to its default.")
+def config(db_path: Path | None, name: str | None, value: str | None, reset: bool) -> None:
+    """Show or change settings (kept in the database).
+
+    Without arguments, list every setting with its value and default;
+    with NAME, show one; with NAME VALUE, change it.
+    """
+    from osteo_learn import settings as settings_module
+    from osteo_learn.store import Store
+
+    from osteo_learn import paths
+
+    if name is not None and name not in settings_module.SETTINGS:
+        raise click.BadParameter(
+            f"unknown setting '{name}' (known: {', '.join(settings_module.SETTINGS)})", param_hint="NAME"
+        )
+    if reset and (name is None or value is not None):
+        raise click.UsageError("--reset takes a NAME and no VALUE")
+    with Store.open(db_path or paths.default_db_path()) as store:
+        if value is not None:
+            store.set_setting(name, str(settings_module.parse(name, value)))
+        elif reset:
+            store.set_setting(name, None)
+        current = settings_module.Settings.from_stored(store.settings())
+    for setting in settings_module.SETTINGS.values():
+        if name is None or setting.name == name:
+            click.echo(f"{setting.name} = {current.value(setting.name)}  (default {setting.default}; {setting.help})")
+
+
 def main() -> None:
     cli(prog_name="osteo-learn")

@@ -69,15 +69,23 @@ def normalise_space(text: str) -> str:
 def load(path: Path) -> Deck:
     """Read and validate one deck file; raise :class:`DeckError` listing every problem."""
     path = Path(path)
+    return parse(decode(read_bytes(path), path), path)
+
+
+def read_bytes(path: Path) -> bytes:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except FileNotFoundError:
         raise DeckError([Problem(path, "no such deck file")]) from None
-    except UnicodeDecodeError as error:
-        raise DeckError([Problem(path, f"is not UTF-8 text ({error.reason} at byte {error.start})")]) from None
     except OSError as error:
         raise DeckError([Problem(path, f"cannot be read: {error.strerror}")]) from None
-    return parse(text, path)
+
+
+def decode(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DeckError([Problem(path, f"is not UTF-8 text ({error.reason} at byte {error.start})")]) from None
 
 
 def parse(text: str, path: Path) -> Deck:

@@ -1,0 +1,170 @@
+"""The database schema and its migrations.
+
+The schema version is SQLite's ``user_version``; each migration is
+registered with sqlite-utils' :class:`~sqlite_utils.migrations.Migrations`
+and sets the version it brings. Opening a database applies the migrations
+it lacks; a database whose version is newer than the last one known here
+was written by a newer osteo-learn and is refused, never modified.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from osteo_learn.errors import OsteoError
+
+# "OSTL": marks a file as an osteo-learn database (PRAGMA application_id).
+APPLICATION_ID = 0x4F53544C
+
+migrations = Migrations("osteo-learn")
+
+
+# Statements run one by one: executescript() would commit the caller's
+# transaction first, and a migration must apply whole or not at all.
+_INITIAL = [
+    """
+    CREATE TABLE decks (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        description TEXT NOT NULL,
+        file TEXT NOT NULL,
+        file_size INTEGER NOT NULL,
+        file_mtime_ns INTEGER NOT NULL,
+        file_hash TEXT NOT NULL,
+        bundled INTEGER NOT NULL CHECK (bundled IN (0, 1)),
+        rank INTEGER NOT NULL,
+        source_title TEXT NOT NULL,
+        source_path TEXT NOT NULL,
+        source_text TEXT NOT NULL
+    ) STRICT
+    """,
+    """
+    -- One row per studied card: a deck entry at one ordinal (the cloze
+    -- number, else 1). The state columns are all NULL while it is new.
+    CREATE TABLE cards (
+        id INTEGER PRIMARY KEY,
+        deck_id TEXT NOT NULL REFERENCES decks (id),
+        card_id TEXT NOT NULL,
+        ord INTEGER NOT NULL CHECK (ord >= 1),
+        kind TEXT NOT NULL CHECK (kind IN ('basic', 'cloze', 'vignette')),
+        position INTEGER NOT NULL,
+        tags TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        source TEXT NOT NULL,
+        retired INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1)),
+        reps INTEGER,
+        ease INTEGER,
+        interval INTEGER,
+        due TEXT,
+        lapses INTEGER,
+        last_review TEXT,
+        UNIQUE (deck_id, card_id, ord),
+        CHECK ((due IS NULL) = (reps IS NULL)
+           AND (due IS NULL) = (ease IS NULL)
+           AND (due IS NULL) = (interval IS NULL)
+           AND (due IS NULL) = (lapses IS NULL)
+           AND (due IS NULL) = (last_review IS NULL))
+    ) STRICT
+    """,
+    """
+    CREATE INDEX cards_due ON cards (due) WHERE due IS NOT NULL AND retired = 0
+    """,
+    """
+    CREATE INDEX cards_new ON cards (deck_id, position, ord) WHERE due IS NULL AND retired = 0
+    """,
+    """
+    -- The review log: append-only. An undone answer gets undone_at and
+    -- stays; the triggers refuse deleting a row or changing anything else.
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        card INTEGER NOT NULL REFERENCES cards (id),
+        reviewed_at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        grade INTEGER NOT NULL CHECK (grade BETWEEN 0 AND 5),
+        kind TEXT NOT NULL CHECK (kind IN ('new', 'review', 'repeat')),
+        reps_before INTEGER,
+        ease_before INTEGER,
+        interval_before INTEGER,
+        due_before TEXT,
+        lapses_before INTEGER,
+        last_review_before TEXT,
+        reps_after INTEGER NOT NULL,
+        ease_after INTEGER NOT NULL,
+        interval_after INTEGER NOT NULL,
+        due_after TEXT NOT NULL,
+        lapses_after INTEGER NOT NULL,
+        last_review_after TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0),
+        undone_at TEXT
+    ) STRICT
+    """,
+    """
+    CREATE INDEX reviews_card ON reviews (card, id)
+    """,
+    """
+    CREATE INDEX reviews_day ON reviews (day, kind)
+    """,
+    """
+    CREATE TRIGGER reviews_no_delete BEFORE DELETE ON reviews
+    BEGIN
+        SELECT RAISE(ABORT, 'the review log is append-only');
+    END
+    """,
+    """
+    CREATE TRIGGER reviews_only_undo BEFORE UPDATE ON reviews
+    WHEN OLD.undone_at IS NOT NULL OR NEW.undone_at IS NULL
+        OR NEW.id IS NOT OLD.id OR NEW.card IS NOT OLD.card OR NEW.reviewed_at IS NOT OLD.reviewed_at
+        OR NEW.day IS NOT OLD.day OR NEW.grade IS NOT OLD.grade OR NEW.kind IS NOT OLD.kind
+        OR NEW.reps_after IS NOT OLD.reps_after OR NEW.ease_after IS NOT OLD.ease_after
+        OR NEW.interval_after IS NOT OLD.interval_after OR NEW.due_after IS NOT OLD.due_after
+        OR NEW.reps_before IS NOT OLD.reps_before OR NEW.due_before IS NOT OLD.due_before
+    BEGIN
+        SELECT RAISE(ABORT, 'the review log is append-only: only marking an answer undone is allowed');
+    END
+    """,
+    """
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT
+    """,
+]
+
+
+@migrations(name="0001_initial")
+def _initial(db: Database) -> None:
+    for statement in _INITIAL:
+        db.execute(statement)
+
+
+# The number of migrations registered above: the schema this version writes.
+VERSION = 1
+
+
+class SchemaError(OsteoError):
+    """A file that is not a database this version of osteo-learn may open."""
+
+
+def check_identity(path: Path, version: int, application_id: int, objects: int) -> None:
+    """Refuse a database of another program, or of a newer osteo-learn."""
+    if application_id != APPLICATION_ID and (application_id != 0 or objects or version):
+        raise SchemaError(
+            f"{path} is an SQLite database of another program, not osteo-learn; it was left untouched"
+        )
+    if version > VERSION:
+        raise SchemaError(
+            f"{path} was written by a newer osteo-learn (schema version {version}; this version knows up to "
+            f"{VERSION}); upgrade osteo-learn to open it. The file was left untouched."
+        )
+
+
+def migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Apply the migrations after ``version``, inside the caller's transaction."""
+    db = Database(conn)
+    migrations.apply(db)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {VERSION}")

@@ -1,0 +1,62 @@
+"""The student's settings: names, defaults and checks (stored in the database)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from osteo_learn.clock import DEFAULT_DAY_START_HOUR
+from osteo_learn.errors import OsteoError
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: int
+    low: int
+    high: int
+    help: str
+
+
+SETTINGS = {
+    s.name: s
+    for s in (
+        Setting("new-per-day", 20, 0, 9999, "new cards introduced per study day, across all sessions"),
+        Setting("reviews-per-day", 200, 0, 99999, "due reviews shown per session at most"),
+        Setting("day-start-hour", DEFAULT_DAY_START_HOUR, 0, 23, "hour (local time) at which a new study day begins"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    new_per_day: int = SETTINGS["new-per-day"].default
+    reviews_per_day: int = SETTINGS["reviews-per-day"].default
+    day_start_hour: int = SETTINGS["day-start-hour"].default
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, str]) -> Settings:
+        """Settings from the stored text values; unknown or broken ones fall back to defaults."""
+        values = {}
+        for name, setting in SETTINGS.items():
+            try:
+                values[name.replace("-", "_")] = parse(name, stored[name])
+            except (KeyError, OsteoError):
+                values[name.replace("-", "_")] = setting.default
+        return cls(**values)
+
+    def value(self, name: str) -> int:
+        return getattr(self, name.replace("-", "_"))
+
+
+def parse(name: str, text: str) -> int:
+    """Check a value the student gives for a setting."""
+    setting = SETTINGS.get(name)
+    if setting is None:
+        raise OsteoError(f"unknown setting '{name}' (known: {', '.join(SETTINGS)})")
+    try:
+        value = int(text)
+    except ValueError:
+        raise OsteoError(f"{name} must be a whole number, not {text!r}") from None
+    if not setting.low <= value <= setting.high:
+        raise OsteoError(f"{name} must be from {setting.low} to {setting.high}, not {value}")
+    return value
