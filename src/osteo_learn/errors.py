@@ -3,3 +3,7 @@
 
 class OsteoError(Exception):
     """A failure the student can act on; its message says what, where and how to fix."""
+
+
+class StoreError(OsteoError):
+    """The database cannot be opened or written; nothing in it was changed."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from osteo_learn.errors import OsteoError
+from osteo_learn.errors import StoreError
 
 # "OSTL": marks a file as an osteo-learn database (PRAGMA application_id).
 APPLICATION_ID = 0x4F53544C
@@ -145,7 +145,7 @@ def _initial(db: Database) -> None:
 VERSION = 1
 
 
-class SchemaError(OsteoError):
+class SchemaError(StoreError):
     """A file that is not a database this version of osteo-learn may open."""
 
 

@@ -22,14 +22,10 @@ from pathlib import Path
 
 from osteo_learn import schema, sm2
 from osteo_learn.cards import Basic, Card, Cloze, Content, Deck, Kind, Vignette
-from osteo_learn.errors import OsteoError
+from osteo_learn.errors import StoreError
 
 BUSY_TIMEOUT_MS = 30_000
 _SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-class StoreError(OsteoError):
-    """The database cannot be opened or written; nothing in it was changed."""
 
 
 class ReviewKind:

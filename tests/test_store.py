@@ -1,0 +1,342 @@
+"""The SQLite store: schema, deck sync, answers, undo, refusal of foreign files."""
+
+import sqlite3
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from osteo_learn import schema, sm2
+from osteo_learn.deck import parse
+from osteo_learn.library import add_deck, open_library
+from osteo_learn.store import ReviewKind, Store, StoreError
+
+SOURCE = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota.\n"
+
+
+def deck_text(cards: str, deck_id: str = "demo") -> str:
+    return f"""
+id = "{deck_id}"
+title = "Demo"
+description = "For tests."
+
+[source]
+title = "Greek"
+file = "greek.txt"
+{cards}
+"""
+
+
+def basic(card_id: str, front: str = "Q?", back: str = "A.") -> str:
+    return f"""
+[[cards]]
+id = "{card_id}"
+kind = "basic"
+tags = ["t1"]
+front = "{front}"
+back = "{back}"
+source = "Alpha beta gamma."
+"""
+
+
+CLOZE = """
+[[cards]]
+id = "letters"
+kind = "cloze"
+tags = ["t2"]
+text = "{{c1::Delta}} comes before {{c2::epsilon}}."
+source = "Delta epsilon zeta."
+"""
+
+
+def make_deck(tmp_path: Path, cards: str, deck_id: str = "demo"):
+    (tmp_path / "greek.txt").write_text(SOURCE)
+    path = tmp_path / f"{deck_id}.toml"
+    path.write_text(deck_text(cards, deck_id))
+    return parse(path.read_text(), path)
+
+
+def sync(store: Store, deck):
+    return store.sync_deck(deck, file_size=0, file_mtime_ns=0, file_hash="h", bundled=False, rank=1)
+
+
+def at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store.open(tmp_path / "db" / "study.db") as opened:
+        yield opened
+
+
+def by_key(store: Store) -> dict:
+    return {(c.card.id, c.ordinal): c for c in store.cards(include_retired=True)}
+
+
+def test_new_database_is_created_with_current_schema_in_wal_mode(tmp_path):
+    path = tmp_path / "new" / "folder" / "study.db"
+    with Store.open(path) as store:
+        conn = store.conn
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == schema.APPLICATION_ID
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        from sqlite_utils import Database
+
+        assert schema.migrations.pending(Database(conn)) == []
+        tables = {
+            name: sql
+            for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        }
+    for table in ("decks", "cards", "reviews", "settings"):
+        assert tables[table].rstrip().endswith("STRICT"), table
+
+
+def test_sync_adds_every_cloze_deletion_as_its_own_new_card(store, tmp_path):
+    result = sync(store, make_deck(tmp_path, basic("one") + CLOZE))
+    assert (result.added, result.updated, result.retired) == (3, 0, 0)
+    cards = store.cards()
+    assert [(c.card.id, c.ordinal) for c in cards] == [("one", 1), ("letters", 1), ("letters", 2)]
+    assert all(isinstance(c.state, sm2.NewCard) for c in cards)
+
+
+def test_unchanged_deck_writes_nothing(store, tmp_path):
+    deck = make_deck(tmp_path, basic("one") + CLOZE)
+    sync(store, deck)
+    before = store.conn.total_changes
+    result = sync(store, deck)
+    assert not result.changed
+    assert store.conn.total_changes == before
+
+
+def test_edited_card_keeps_its_schedule_and_history(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one")))
+    pk = store.cards()[0].pk
+    store.record(pk, sm2.Grade.PERFECT, at(date(2026, 1, 1)), date(2026, 1, 1), 1000)
+    result = sync(store, make_deck(tmp_path, basic("one", front="A better question?")))
+    assert (result.added, result.updated) == (0, 1)
+    [card] = store.cards()
+    assert card.pk == pk
+    assert card.card.content.front == "A better question?"
+    assert card.state == sm2.review(sm2.CardState.new(), 5, date(2026, 1, 1))
+    assert len(store.reviews(pk)) == 1
+
+
+def test_removed_card_is_retired_with_history_and_returns_when_restored(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one") + basic("two")))
+    two = by_key(store)[("two", 1)]
+    store.record(two.pk, 4, at(date(2026, 1, 1)), date(2026, 1, 1), 500)
+    result = sync(store, make_deck(tmp_path, basic("one")))
+    assert result.retired == 1
+    assert [c.card.id for c in store.cards()] == ["one"]
+    assert by_key(store)[("two", 1)].retired
+    assert store.due_cards(date(2027, 1, 1)) == []
+    result = sync(store, make_deck(tmp_path, basic("one") + basic("two")))
+    assert result.restored == 1
+    restored = by_key(store)[("two", 1)]
+    assert not restored.retired and restored.state.repetitions == 1
+
+
+def test_first_answer_of_a_day_schedules_and_later_ones_are_repeats(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one")))
+    pk = store.cards()[0].pk
+    day = date(2026, 3, 1)
+    first = store.record(pk, sm2.Grade.CORRECT_DIFFICULT, at(day), day, 2000)
+    assert first.kind == ReviewKind.NEW
+    assert first.after == sm2.review(sm2.CardState.new(), 3, day)
+    repeat = store.record(pk, sm2.Grade.PERFECT, at(day) + timedelta(minutes=2), day, 900)
+    assert repeat.kind == ReviewKind.REPEAT
+    assert repeat.before == repeat.after == first.after
+    assert store.card(pk).state == first.after
+    later = store.record(pk, sm2.Grade.PERFECT, at(day + timedelta(days=1)), day + timedelta(days=1), 700)
+    assert later.kind == ReviewKind.REVIEW
+    assert later.after == sm2.review(first.after, 5, day + timedelta(days=1))
+
+
+def test_answer_is_logged_with_utc_time_study_day_and_duration(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one")))
+    pk = store.cards()[0].pk
+    instant = datetime(2026, 3, 2, 1, 30, tzinfo=timezone(timedelta(hours=2)))
+    review = store.record(pk, 4, instant, date(2026, 3, 1), 4321)
+    assert review.reviewed_at == "2026-03-01T23:30:00.000+00:00"
+    assert review.day == date(2026, 3, 1)
+    assert review.duration_ms == 4321
+    assert review.grade is sm2.Grade.CORRECT_HESITANT
+
+
+def test_undo_restores_previous_state_and_keeps_the_row_marked(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one")))
+    pk = store.cards()[0].pk
+    d1, d2 = date(2026, 3, 1), date(2026, 3, 2)
+    first = store.record(pk, 5, at(d1), d1, 100)
+    second = store.record(pk, 2, at(d2), d2, 100)
+    undone = store.undo(second.id, at(d2))
+    assert undone.undone_at is not None
+    assert store.card(pk).state == first.after
+    assert [r.id for r in store.reviews(pk)] == [first.id, second.id]
+    assert store.replayed_state(pk) == first.after
+    # After the undo, answering again counts as the day's scheduled review.
+    again = store.record(pk, 5, at(d2), d2, 100)
+    assert again.kind == ReviewKind.REVIEW
+    with pytest.raises(StoreError, match="already undone"):
+        store.undo(second.id, at(d2))
+    with pytest.raises(StoreError, match="not the card's latest answer"):
+        store.undo(first.id, at(d2))
+
+
+def test_review_log_refuses_deletes_and_edits(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one")))
+    pk = store.cards()[0].pk
+    review = store.record(pk, 5, at(date(2026, 3, 1)), date(2026, 3, 1), 100)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute("DELETE FROM reviews WHERE id = ?", (review.id,))
+    store.conn.rollback()
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        store.conn.execute("UPDATE reviews SET grade = 0 WHERE id = ?", (review.id,))
+    store.conn.rollback()
+    assert store.review(review.id).grade == 5
+
+
+def test_due_cards_come_most_overdue_first_and_new_cards_in_deck_order(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("a") + basic("b") + basic("c") + basic("d")))
+    cards = by_key(store)
+    store.record(cards[("b", 1)].pk, 5, at(date(2026, 1, 2)), date(2026, 1, 2), 1)  # due 01-03
+    store.record(cards[("a", 1)].pk, 5, at(date(2026, 1, 1)), date(2026, 1, 1), 1)  # due 01-02
+    due = store.due_cards(date(2026, 1, 3))
+    assert [c.card.id for c in due] == ["a", "b"]
+    assert [c.card.id for c in store.due_cards(date(2026, 1, 2))] == ["a"]
+    assert [c.card.id for c in store.new_cards()] == ["c", "d"]
+    assert store.count_due(date(2026, 1, 3)) == 2
+    assert store.count_new() == 2
+    assert store.next_due(date(2026, 1, 1)) == date(2026, 1, 2)
+    assert store.new_introduced(date(2026, 1, 1)) == 1
+
+
+def test_tag_filter_matches_whole_tags_only(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one") + CLOZE))
+    assert [c.card.id for c in store.cards(tags=["t2"])] == ["letters", "letters"]
+    assert store.cards(tags=["t"]) == []
+    assert store.count_new(tags=["t1"]) == 1
+
+
+def test_replay_of_the_log_equals_stored_state_after_many_answers(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one") + CLOZE))
+    grades = [5, 3, 2, 4, 5, 0, 3, 5, 5, 1, 4]
+    day = date(2026, 1, 1)
+    for i, grade in enumerate(grades):
+        for card in store.cards():
+            store.record(card.pk, (grade + card.ordinal) % 6, at(day), day, 10)
+            if grade < 4:
+                store.record(card.pk, 4, at(day), day, 10)  # a same-day repeat
+        day += timedelta(days=i % 3 + 1)
+    for card in store.cards():
+        assert store.replayed_state(card.pk) == card.state
+
+
+def test_settings_are_stored_and_removed(store):
+    store.set_setting("new-per-day", "5")
+    assert store.settings() == {"new-per-day": "5"}
+    store.set_setting("new-per-day", None)
+    assert store.settings() == {}
+
+
+# -- refusing what is not ours --------------------------------------------
+
+
+def test_newer_schema_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "study.db"
+    Store.open(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {schema.VERSION + 1}")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="written by a newer osteo-learn"):
+        Store.open(path)
+    assert path.read_bytes() == before
+
+
+def test_file_that_is_not_a_database_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("my lecture notes\n" * 100)
+    with pytest.raises(StoreError, match="not an osteo-learn database"):
+        Store.open(path)
+    assert path.read_text() == "my lecture notes\n" * 100
+
+
+def test_database_of_another_program_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE things (x)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="another program"):
+        Store.open(path)
+    assert path.read_bytes() == before
+
+
+def test_truncated_database_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "study.db"
+    with Store.open(path) as store:
+        sync(store, make_deck(tmp_path, basic("one") + CLOZE))
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError, match="truncated"):
+        Store.open(path)
+    assert path.read_bytes() == data[: len(data) // 2]
+
+
+def test_folder_given_as_database_is_refused(tmp_path):
+    with pytest.raises(StoreError, match="is a folder"):
+        Store.open(tmp_path)
+
+
+# -- the library: deck files kept in step ---------------------------------
+
+
+def test_library_syncs_bundled_deck_and_skips_it_when_unchanged(tmp_path):
+    store, warnings = open_library(tmp_path / "study.db")
+    with store:
+        assert warnings == []
+        assert store.deck_ids() == ["osteoporosis-leg-numbness"]
+        assert store.count_new() > 0
+    store, _ = open_library(tmp_path / "study.db")
+    with store:
+        assert store.conn.total_changes == 0
+
+
+def test_added_deck_is_followed_and_a_missing_file_only_warns(tmp_path):
+    deck = make_deck(tmp_path, basic("one"), "mine")
+    store, _ = open_library(tmp_path / "study.db")
+    with store:
+        added, result = add_deck(store, deck.path)
+        assert (added.id, result.added) == ("mine", 1)
+    deck.path.write_text(deck_text(basic("one") + basic("two"), "mine"))
+    store, _ = open_library(tmp_path / "study.db")
+    with store:
+        assert [c.card.id for c in store.cards(["mine"])] == ["one", "two"]
+    deck.path.unlink()
+    store, warnings = open_library(tmp_path / "study.db")
+    with store:
+        assert warnings == [f"deck file {deck.path.resolve()} is missing; its cards are kept as they were"]
+        assert len(store.cards(["mine"])) == 2
+
+
+def test_broken_added_deck_stops_the_sync_before_anything_is_written(tmp_path):
+    deck = make_deck(tmp_path, basic("one"), "mine")
+    store, _ = open_library(tmp_path / "study.db")
+    with store:
+        add_deck(store, deck.path)
+    deck.path.write_text(deck_text(basic("one") + basic("two").replace('kind = "basic"', 'kind = "?"'), "mine"))
+    with pytest.raises(Exception, match="unknown kind"):
+        open_library(tmp_path / "study.db")
+    with Store.open(tmp_path / "study.db") as store:
+        assert [c.card.id for c in store.cards(["mine"])] == ["one"]
+
+
+def test_added_deck_cannot_take_the_id_of_another(tmp_path):
+    deck = make_deck(tmp_path, basic("one"), "osteoporosis-leg-numbness")
+    store, _ = open_library(tmp_path / "study.db")
+    with store, pytest.raises(Exception, match="already used by"):
+        add_deck(store, deck.path)
