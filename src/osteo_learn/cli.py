@@ -211,11 +211,12 @@ def cards(db_path: Path | None, deck_ids, tags, states, as_json: bool) -> None:
     if as_json:
         _print_json(rows)
         return
-    click.echo(f"{'card':<44} {'kind':<8} {'state':<8} {'due':<10} {'ivl':>5} {'EF':>5} {'reps':>4} {'lapses':>6}")
-    for row in rows:
-        name = f"{row['deck']}/{row['card']}" + (f" c{row['ordinal']}" if row["kind"] == "cloze" else "")
+    names = [f"{r['deck']}/{r['card']}" + (f" c{r['ordinal']}" if r["kind"] == "cloze" else "") for r in rows]
+    width = max(map(len, names), default=4)
+    click.echo(f"{'card':<{width}} {'kind':<8} {'state':<8} {'due':<10} {'ivl':>5} {'EF':>5} {'reps':>4} {'lapses':>6}")
+    for name, row in zip(names, rows):
         click.echo(
-            f"{name[:44]:<44} {row['kind']:<8} {row['state']:<8} {row['due'] or '-':<10} "
+            f"{name:<{width}} {row['kind']:<8} {row['state']:<8} {row['due'] or '-':<10} "
             f"{row['interval'] or '-':>5} {row['ease_factor']:>5.2f} {row['repetitions']:>4} {row['lapses']:>6}"
         )
     click.echo(f"{len(rows)} card(s)")
