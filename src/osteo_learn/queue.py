@@ -1,0 +1,196 @@
+"""The day's study queue: which cards a session shows, and in what order.
+
+Pure: the store hands over what it found (due reviews, new cards, the
+repeats still owed today, the siblings already studied today, how many new
+cards were introduced today) and this module decides; it reads no clock and
+no database, so every rule below can be checked on plain data.
+
+The rules, in order:
+
+1. Same-day repeats still owed from an earlier session today (SM-2 rule 7)
+   come first.
+2. Due reviews follow, most overdue first (the order the store gives), up to
+   the review limit.
+3. New cards follow in deck order, up to what is left of the day's new-card
+   limit.
+4. Siblings (the cloze deletions of one deck entry) are not shown on the
+   same day: a card whose sibling is already in the queue, or was studied
+   earlier today, is *buried*, left as it is for another day. A buried review
+   stays due; a buried new card stays new. Repeats are never buried.
+5. During the session a card graded below 4 is put back ``REPEAT_GAP``
+   cards later (or last, when fewer remain) and comes back until it scores
+   4 or 5 (rule 7). Every answer can be undone, last first, which puts the
+   queue back exactly as it was before that answer.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+__all__ = ["REPEAT_GAP", "Counts", "Entry", "Kind", "Plan", "Queue", "plan"]
+
+REPEAT_GAP = 3
+"""How many other cards come between a card graded below 4 and its repeat."""
+
+REPEAT_BELOW = 4
+"""Rule 7: a card graded below this comes back the same day."""
+
+T = TypeVar("T")
+
+
+class Kind(enum.StrEnum):
+    """How a card appears in the queue (shown in the header)."""
+
+    NEW = "new"
+    REVIEW = "review"
+    REPEAT = "repeat"
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
+    card: T
+    kind: Kind
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Cards left in the queue, by kind."""
+
+    new: int = 0
+    review: int = 0
+    repeat: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.new + self.review + self.repeat
+
+
+@dataclass(frozen=True)
+class Plan(Generic[T]):
+    """The queue a session starts with, and what was held back."""
+
+    entries: tuple[Entry[T], ...]
+    buried_reviews: int = 0
+    buried_new: int = 0
+    reviews_over_limit: bool = False
+
+    @property
+    def buried(self) -> int:
+        return self.buried_reviews + self.buried_new
+
+
+def _sibling_key(card) -> Hashable:
+    return card.sibling_key
+
+
+def plan(
+    due: Iterable[T],
+    new: Iterable[T],
+    *,
+    repeats: Iterable[T] = (),
+    studied_siblings: Iterable[Hashable] = (),
+    review_limit: int,
+    new_limit: int,
+    key: Callable[[T], Hashable] = _sibling_key,
+) -> Plan[T]:
+    """The queue for a session.
+
+    ``due`` in the order to show them (most overdue first), ``new`` in deck
+    order; both may hold more cards than the limits allow, so that buried
+    siblings can be replaced by the next card. ``new_limit`` is what is left
+    of the day's new cards (the daily limit minus those introduced today).
+    ``key`` gives a card's sibling key (by default its ``sibling_key``).
+    """
+    taken = set(studied_siblings)
+    entries: list[Entry[T]] = []
+    for card in repeats:
+        entries.append(Entry(card, Kind.REPEAT))
+        taken.add(key(card))
+    reviews = buried_reviews = 0
+    over_limit = False
+    for card in due:
+        if reviews >= review_limit:
+            over_limit = True
+            break
+        if key(card) in taken:
+            buried_reviews += 1
+            continue
+        taken.add(key(card))
+        entries.append(Entry(card, Kind.REVIEW))
+        reviews += 1
+    added = buried_new = 0
+    for card in new:
+        if added >= new_limit:
+            break
+        if key(card) in taken:
+            buried_new += 1
+            continue
+        taken.add(key(card))
+        entries.append(Entry(card, Kind.NEW))
+        added += 1
+    return Plan(tuple(entries), buried_reviews, buried_new, over_limit)
+
+
+def _count(entries: Iterable[Entry]) -> Counts:
+    tally = dict.fromkeys(Kind, 0)
+    for entry in entries:
+        tally[entry.kind] += 1
+    return Counts(tally[Kind.NEW], tally[Kind.REVIEW], tally[Kind.REPEAT])
+
+
+class Queue(Generic[T]):
+    """The cards still to show in a session, changed by answers and undos."""
+
+    def __init__(self, entries: Iterable[Entry[T]], gap: int = REPEAT_GAP):
+        self._pending: tuple[Entry[T], ...] = tuple(entries)
+        self._history: list[tuple[Entry[T], ...]] = []
+        self.gap = gap
+
+    @property
+    def current(self) -> Entry[T] | None:
+        return self._pending[0] if self._pending else None
+
+    @property
+    def pending(self) -> tuple[Entry[T], ...]:
+        return self._pending
+
+    @property
+    def answered(self) -> int:
+        """Answers given in this session and not undone."""
+        return len(self._history)
+
+    def counts(self) -> Counts:
+        return _count(self._pending)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(n, m) for "card n of m": answers so far plus one, and that plus what is left after."""
+        return self.answered + 1, self.answered + len(self._pending)
+
+    def answer(self, grade: int) -> Entry[T] | None:
+        """Take the current card off the queue after ``grade``; return its repeat, if any.
+
+        A grade below 4 puts the card back as a repeat ``gap`` cards later,
+        or last when fewer cards remain (SM-2 rule 7).
+        """
+        if not self._pending:
+            raise IndexError("the queue is empty")
+        first, rest = self._pending[0], self._pending[1:]
+        self._history.append(self._pending)
+        if grade >= REPEAT_BELOW:
+            self._pending = rest
+            return None
+        repeat = Entry(first.card, Kind.REPEAT)
+        at = min(self.gap, len(rest))
+        self._pending = rest[:at] + (repeat,) + rest[at:]
+        return repeat
+
+    def undo(self) -> Entry[T]:
+        """Put the queue back as it was before the last answer; return that card's entry."""
+        if not self._history:
+            raise IndexError("no answer to undo")
+        self._pending = self._history.pop()
+        return self._pending[0]
