@@ -83,7 +83,7 @@ def test_new_database_is_created_with_current_schema_in_wal_mode(tmp_path):
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         from sqlite_utils import Database
 
-        assert schema.migrations.pending(Database(conn)) == []
+        assert schema.registered().pending(Database(conn)) == []
         tables = {
             name: sql
             for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")

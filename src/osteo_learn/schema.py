@@ -12,15 +12,39 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from osteo_learn.errors import StoreError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
 
 # "OSTL": marks a file as an osteo-learn database (PRAGMA application_id).
 APPLICATION_ID = 0x4F53544C
 
-migrations = Migrations("osteo-learn")
+# (name, function) in order; registered with sqlite-utils only when a
+# database needs migrating, so opening a current one never imports it.
+_MIGRATIONS: list[tuple[str, Callable[[Database], None]]] = []
+
+
+def migration(name: str):
+    def register(function: Callable[[Database], None]):
+        _MIGRATIONS.append((name, function))
+        return function
+
+    return register
+
+
+def registered() -> Migrations:
+    """The migrations as a sqlite-utils migration set."""
+    from sqlite_utils.migrations import Migrations
+
+    migrations = Migrations("osteo-learn")
+    for name, function in _MIGRATIONS:
+        migrations(name=name)(function)
+    return migrations
 
 
 # Statements run one by one: executescript() would commit the caller's
@@ -71,7 +95,7 @@ _INITIAL = [
     ) STRICT
     """,
     """
-    CREATE INDEX cards_due ON cards (due) WHERE due IS NOT NULL AND retired = 0
+    CREATE INDEX cards_due ON cards (due, deck_id, position, ord) WHERE due IS NOT NULL AND retired = 0
     """,
     """
     CREATE INDEX cards_new ON cards (deck_id, position, ord) WHERE due IS NULL AND retired = 0
@@ -135,14 +159,14 @@ _INITIAL = [
 ]
 
 
-@migrations(name="0001_initial")
+@migration("0001_initial")
 def _initial(db: Database) -> None:
     for statement in _INITIAL:
         db.execute(statement)
 
 
-# The number of migrations registered above: the schema this version writes.
-VERSION = 1
+# The schema version this code writes: one per migration.
+VERSION = len(_MIGRATIONS)
 
 
 class SchemaError(StoreError):
@@ -164,7 +188,8 @@ def check_identity(path: Path, version: int, application_id: int, objects: int) 
 
 def migrate(conn: sqlite3.Connection, version: int) -> None:
     """Apply the migrations after ``version``, inside the caller's transaction."""
-    db = Database(conn)
-    migrations.apply(db)
+    from sqlite_utils import Database
+
+    registered().apply(Database(conn))
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute(f"PRAGMA user_version = {VERSION}")

@@ -488,7 +488,12 @@ class Store:
 
         grade = sm2.Grade(grade)
         with self._write() as conn:
-            before = self.card(card_pk).state
+            row = conn.execute(
+                "SELECT reps, ease, interval, due, lapses, last_review FROM cards WHERE id = ?", (card_pk,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no card with number {card_pk} in {self.path}")
+            before = _state(*row)
             done = conn.execute(
                 "SELECT 1 FROM reviews WHERE card = ? AND day = ? AND kind != 'repeat' AND undone_at IS NULL LIMIT 1",
                 (card_pk, day.isoformat()),
