@@ -16,7 +16,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -130,7 +130,8 @@ def _content(kind: str, fields: str) -> Content:
 
 
 def _fields(content: Content) -> str:
-    return json.dumps(asdict(content), ensure_ascii=False, sort_keys=True)
+    # vars() of the flat frozen dataclass: asdict() would deep-copy every field.
+    return json.dumps(vars(content), ensure_ascii=False, sort_keys=True)
 
 
 def _state(reps, ease, interval, due, lapses, last_review) -> sm2.CardState:
