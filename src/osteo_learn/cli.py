@@ -276,5 +276,45 @@ def config(db_path: Path | None, name: str | None, value: str | None, reset: boo
             click.echo(f"{setting.name} = {current.value(setting.name)}  (default {setting.default}; {setting.help})")
 
 
+@cli.command("export")
+@db_option
+@deck_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The .apkg file to write [default: <deck id>.apkg, or osteo-learn.apkg for several decks, here].",
+)
+@click.option("--with-progress", is_flag=True, help="Carry your schedule and review history into Anki.")
+def export_command(db_path: Path | None, deck_ids, tags, output: Path | None, with_progress: bool) -> None:
+    """Write the cards as an Anki package (.apkg), for Anki on a phone or desktop.
+
+    Exporting again after a deck changed updates the notes in Anki instead
+    of duplicating them. With --with-progress, reviewed cards arrive with
+    their interval, ease and due date, and the review history with them,
+    when "Import any learning progress" is ticked in Anki's import dialog.
+    """
+    from osteo_learn import export
+
+    if output is not None and output.suffix.lower() != ".apkg":
+        raise click.BadParameter(f"'{output}' must end in .apkg (Anki opens packages by that extension)", param_hint="-o")
+    store, settings, now, _ = _open(db_path)
+    with store:
+        _known_decks(store, deck_ids)
+        path = output or Path(export.default_file_name(list(deck_ids) or store.deck_ids()))
+        summary = export.export_from_store(
+            store,
+            path,
+            deck_ids=deck_ids,
+            tags=tags,
+            with_progress=with_progress,
+            timestamp=now.timestamp(),
+            day_start_hour=settings.day_start_hour,
+        )
+    for line in export.summary_lines(summary):
+        click.echo(line)
+
+
 def main() -> None:
     cli(prog_name="osteo-learn")

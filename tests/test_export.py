@@ -1,0 +1,637 @@
+"""Export to Anki: the real .apkg opened and inspected, and imported into a real Anki collection."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import zipfile
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+import genanki
+import pytest
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+from click.testing import CliRunner
+
+from osteo_learn import anki_models, clock, export, library
+from osteo_learn.cli import cli
+from osteo_learn.store import Store
+
+SOURCE = (
+    "Alpha comes first. Beta follows alpha. Gamma is third; delta is fourth.\n"
+    "A case: a 70-year-old with numbness. Dosing < 5 mg & > 1 mg is <b>bold</b>.\n"
+)
+
+CARDS = {
+    "q1": """
+[[cards]]
+id = "q1"
+kind = "basic"
+tags = ["order", "greek"]
+front = "Which letter comes {front}?"
+back = "Alpha."
+source = "Alpha comes first."
+""",
+    "q2": """
+[[cards]]
+id = "q2"
+kind = "basic"
+tags = ["order"]
+front = "Which letter follows alpha?"
+back = "Beta."
+source = "Beta follows alpha."
+""",
+    "letters": """
+[[cards]]
+id = "letters"
+kind = "cloze"
+tags = ["order"]
+text = "{{c1::Gamma}} is third; {{c2::delta::a letter}} is fourth."
+extra = "Greek letters."
+source = "Gamma is third; delta is fourth."
+""",
+    "case": '''
+[[cards]]
+id = "case"
+kind = "vignette"
+tags = ["demo-cases"]
+stem = """A 70-year-old with numbness.
+She takes <script>alert(1)</script> daily."""
+question = "Which dose is <b>safe</b> & why?"
+options = ["< 5 mg", "> 1 mg & < 5 mg", "None", "Any"]
+answer = "> 1 mg & < 5 mg"
+explanation = "Between 1 & 5 mg: <i>see</i> the text."
+source = "Dosing < 5 mg & > 1 mg is <b>bold</b>."
+''',
+    "q3": """
+[[cards]]
+id = "q3"
+kind = "basic"
+tags = ["order"]
+front = "Which letter is fourth?"
+back = "Delta."
+source = "delta is fourth."
+""",
+}
+
+ORDER = ["q1", "q2", "letters", "case", "q3"]
+TIMESTAMP = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+
+
+def write_deck(folder: Path, front: str = "first", order: list[str] = ORDER) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "greek.txt").write_text(SOURCE)
+    path = folder / "demo.toml"
+    cards = "".join(CARDS[card_id] for card_id in order).replace("{front}", front)
+    path.write_text(
+        'id = "demo"\ntitle = "Demo <deck> & co"\ndescription = "For tests."\n\n'
+        '[source]\ntitle = "Greek"\nfile = "greek.txt"\n' + cards
+    )
+    return path
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    return tmp_path / "home" / "study.db"
+
+
+@pytest.fixture
+def deck_file(tmp_path, db) -> Path:
+    path = write_deck(tmp_path / "decks")
+    store, _ = library.open_library(db)
+    with store:
+        library.add_deck(store, path)
+    return path
+
+
+def open_store(db: Path) -> Store:
+    store, _ = library.open_library(db)
+    return store
+
+
+def noon(day: date) -> datetime:
+    return datetime.combine(day, time(12)).astimezone()
+
+
+# Study days in the past (the Anki importer refuses ids from the future).
+D0 = date.today() - timedelta(days=30)
+
+
+def answer(store: Store, label: str, grade: int, day: date, seconds: int = 0, duration_ms: int = 4000):
+    pk = next(c.pk for c in store.cards(("demo",)) if c.label == label)
+    return store.record(pk, grade, noon(day) + timedelta(seconds=seconds), day, duration_ms)
+
+
+def study(db: Path) -> None:
+    """Seven study days of answers, with failures, same-day repeats and an undone answer.
+
+    Expected Anki review log (type, button) per card, in order:
+    q1: new 5 -> (Learn, Easy); D1 review 4 -> (Review, Good); D7 review 3 -> (Review, Hard),
+        repeat 4 -> (Relearn, Good).
+    q2: new 2 -> (Learn, Again), repeat 4 -> (Learn, Good); D1 review 5 -> (Review, Easy);
+        D2 review 4 -> (Review, Good).
+    letters c1: new 4 -> (Learn, Good); D1 review 5 -> (Review, Easy).
+    letters c2: new 3 -> (Learn, Hard), repeat 5 -> (Learn, Easy); D1 review 1 -> (Review, Again),
+        repeat 4 -> (Relearn, Good); D2 review 4 -> (Review, Good).
+    case: new 0, undone -> nothing; it stays new.
+    """
+    D1, D2, D7 = (D0 + timedelta(days=n) for n in (1, 2, 7))
+    with open_store(db) as store:
+        answer(store, "demo/q1", 5, D0, 1)
+        answer(store, "demo/q2", 2, D0, 2)
+        answer(store, "demo/q2", 4, D0, 3)
+        answer(store, "demo/letters c1", 4, D0, 4)
+        answer(store, "demo/letters c2", 3, D0, 5)
+        answer(store, "demo/letters c2", 5, D0, 6)
+        undone = answer(store, "demo/case", 0, D0, 7)
+        store.undo(undone.id, noon(D0) + timedelta(seconds=8))
+        answer(store, "demo/q1", 4, D1, 1)
+        answer(store, "demo/q2", 5, D1, 2)
+        answer(store, "demo/letters c1", 5, D1, 3)
+        answer(store, "demo/letters c2", 1, D1, 4)
+        answer(store, "demo/letters c2", 4, D1, 5)
+        answer(store, "demo/q2", 4, D2, 1)
+        answer(store, "demo/letters c2", 4, D2, 2)
+        answer(store, "demo/q1", 3, D7, 1)
+        answer(store, "demo/q1", 4, D7, 2, duration_ms=12_345)
+
+
+LEARN, REVIEW, RELEARN = 0, 1, 2
+AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
+EXPECTED_LOG = {
+    ("q1", 0): [(LEARN, EASY), (REVIEW, GOOD), (REVIEW, HARD), (RELEARN, GOOD)],
+    ("q2", 0): [(LEARN, AGAIN), (LEARN, GOOD), (REVIEW, EASY), (REVIEW, GOOD)],
+    ("letters", 0): [(LEARN, GOOD), (REVIEW, EASY)],
+    ("letters", 1): [(LEARN, HARD), (LEARN, EASY), (REVIEW, AGAIN), (RELEARN, GOOD), (REVIEW, GOOD)],
+}
+
+
+def export_to(db: Path, path: Path, *, with_progress: bool = False, timestamp: float = TIMESTAMP):
+    """Export the demo deck (the store also holds the bundled one)."""
+    with open_store(db) as store:
+        return export.export_from_store(
+            store, path, deck_ids=("demo",), with_progress=with_progress, timestamp=timestamp
+        )
+
+
+class Package:
+    """The collection inside an .apkg, opened with sqlite3."""
+
+    def __init__(self, path: Path, tmp_path: Path):
+        with zipfile.ZipFile(path) as archive:
+            self.names = sorted(archive.namelist())
+            self.media = archive.read("media").decode()
+            target = tmp_path / f"unpacked-{path.stem}-{len(list(tmp_path.iterdir()))}.anki2"
+            target.write_bytes(archive.read("collection.anki2"))
+        self.conn = sqlite3.connect(target)
+
+    def col(self) -> dict:
+        crt, conf, models, decks = self.conn.execute("SELECT crt, conf, models, decks FROM col").fetchone()
+        return {"crt": crt, "conf": json.loads(conf), "models": json.loads(models), "decks": json.loads(decks)}
+
+    def notes(self) -> dict[str, dict]:
+        """Notes by GUID."""
+        rows = self.conn.execute("SELECT id, guid, mid, mod, tags, flds FROM notes ORDER BY id")
+        return {
+            guid: {"id": nid, "mid": mid, "mod": mod, "tags": tags.split(), "fields": flds.split("\x1f")}
+            for nid, guid, mid, mod, tags, flds in rows
+        }
+
+    def cards(self, guid: str) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT c.id, c.ord, c.did, c.type, c.queue, c.due, c.ivl, c.factor, c.reps, c.lapses"
+            " FROM cards c JOIN notes n ON n.id = c.nid WHERE n.guid = ? ORDER BY c.ord",
+            (guid,),
+        )
+        keys = ("id", "ord", "did", "type", "queue", "due", "ivl", "factor", "reps", "lapses")
+        return [dict(zip(keys, row)) for row in rows]
+
+    def revlog(self, card_id: int) -> list[tuple]:
+        return self.conn.execute(
+            "SELECT id, ease, ivl, lastIvl, factor, time, type FROM revlog WHERE cid = ? ORDER BY id", (card_id,)
+        ).fetchall()
+
+
+def guid(card_id: str) -> str:
+    return genanki.guid_for("demo", card_id)
+
+
+# -- the package -----------------------------------------------------------
+
+
+def test_package_is_a_zip_of_a_collection_and_an_empty_media_list(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    assert package.names == ["collection.anki2", "media"]
+    assert json.loads(package.media) == {}
+
+
+def test_one_note_per_entry_with_the_note_type_of_its_kind(tmp_path, db, deck_file):
+    summary = export_to(db, tmp_path / "out.apkg")
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    notes = package.notes()
+    assert set(notes) == {guid(card_id) for card_id in ORDER}
+    assert {card_id: notes[guid(card_id)]["mid"] for card_id in ORDER} == {
+        "q1": anki_models.BASIC_MODEL_ID,
+        "q2": anki_models.BASIC_MODEL_ID,
+        "letters": anki_models.CLOZE_MODEL_ID,
+        "case": anki_models.VIGNETTE_MODEL_ID,
+        "q3": anki_models.BASIC_MODEL_ID,
+    }
+    assert (summary.notes, summary.card_total) == (5, 6)
+    assert {str(kind): n for kind, n in summary.cards.items()} == {"basic": 3, "cloze": 2, "vignette": 1}
+
+
+def test_note_types_have_fixed_ids_names_and_fields(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    models = Package(tmp_path / "out.apkg", tmp_path).col()["models"]
+    found = {int(mid): (m["name"], [f["name"] for f in m["flds"]], m["type"]) for mid, m in models.items()}
+    assert found == {
+        1459574010: ("Osteo Learn Basic", ["Front", "Back", "Source"], 0),
+        2013311197: ("Osteo Learn Cloze", ["Text", "Extra", "Source"], 1),
+        1387262961: ("Osteo Learn Vignette", ["Case", "Question", "Options", "Answer", "Explanation", "Source"], 0),
+    }
+
+
+def test_each_cloze_deletion_is_one_card_of_one_note(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    assert [card["ord"] for card in package.cards(guid("letters"))] == [0, 1]
+    assert [card["ord"] for card in package.cards(guid("q1"))] == [0]
+
+
+def test_guid_derives_from_deck_id_and_card_id_not_from_text(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    fields = Package(tmp_path / "out.apkg", tmp_path).notes()[guid("q1")]["fields"]
+    assert fields[0] == "Which letter comes first?"
+    assert guid("q1") == export.note_guid("demo", "q1") != genanki.guid_for(*fields)
+
+
+def test_fields_hold_the_card_text_and_its_source(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    notes = Package(tmp_path / "out.apkg", tmp_path).notes()
+    assert notes[guid("q2")]["fields"] == ["Which letter follows alpha?", "Beta.", "Beta follows alpha."]
+    assert notes[guid("letters")]["fields"] == [
+        "{{c1::Gamma}} is third; {{c2::delta::a letter}} is fourth.",
+        "Greek letters.",
+        "Gamma is third; delta is fourth.",
+    ]
+
+
+def test_plain_text_is_escaped_so_no_card_carries_markup(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    case, question, options, answer_field, explanation, source = (
+        Package(tmp_path / "out.apkg", tmp_path).notes()[guid("case")]["fields"]
+    )
+    assert case == "A 70-year-old with numbness.<br>She takes &lt;script&gt;alert(1)&lt;/script&gt; daily."
+    assert question == "Which dose is &lt;b&gt;safe&lt;/b&gt; &amp; why?"
+    assert explanation == "Between 1 &amp; 5 mg: &lt;i&gt;see&lt;/i&gt; the text."
+    assert source == "Dosing &lt; 5 mg &amp; &gt; 1 mg is &lt;b&gt;bold&lt;/b&gt;."
+    assert answer_field == "B. &gt; 1 mg &amp; &lt; 5 mg"
+    assert options == (
+        '<ol class="ol-options"><li>&lt; 5 mg</li>'
+        '<li class="ol-correct">&gt; 1 mg &amp; &lt; 5 mg</li><li>None</li><li>Any</li></ol>'
+    )
+
+
+def test_tags_are_hierarchical_with_deck_kind_and_card_tags(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    notes = Package(tmp_path / "out.apkg", tmp_path).notes()
+    assert sorted(notes[guid("q1")]["tags"]) == [
+        "osteo::deck::demo",
+        "osteo::kind::basic",
+        "osteo::tag::greek",
+        "osteo::tag::order",
+    ]
+    assert sorted(notes[guid("case")]["tags"]) == ["osteo::deck::demo", "osteo::kind::vignette", "osteo::tag::demo-cases"]
+
+
+def test_deck_is_named_under_the_common_parent_with_a_stable_id(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    names = {int(did): deck["name"] for did, deck in package.col()["decks"].items()}
+    demo_id = anki_models.deck_id("demo")
+    assert names[demo_id] == "Osteo Learn::Demo <deck> & co"
+    assert names[anki_models.PARENT_DECK_ID] == "Osteo Learn"
+    assert demo_id == anki_models.deck_id("demo") and 2**30 <= demo_id < 2**31
+    assert {card["did"] for card_id in ORDER for card in package.cards(guid(card_id))} == {demo_id}
+
+
+def test_new_card_order_follows_the_deck_order(tmp_path, db, deck_file):
+    write_deck(deck_file.parent, order=["q3", "case", "letters", "q2", "q1"])
+    export_to(db, tmp_path / "out.apkg")
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    positions = [card["due"] for card_id in ["q3", "case", "letters", "q2", "q1"] for card in package.cards(guid(card_id))]
+    assert positions == [0, 1, 2, 2, 3, 4]
+
+
+def test_without_progress_every_card_is_new_and_there_is_no_review_log(tmp_path, db, deck_file):
+    study(db)
+    export_to(db, tmp_path / "out.apkg")
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    cards = [card for card_id in ORDER for card in package.cards(guid(card_id))]
+    assert {(card["type"], card["queue"], card["ivl"], card["reps"]) for card in cards} == {(0, 0, 0, 0)}
+    assert package.conn.execute("SELECT count(*) FROM revlog").fetchone() == (0,)
+
+
+def test_with_progress_reviewed_cards_carry_interval_ease_due_reps_and_lapses(tmp_path, db, deck_file):
+    study(db)
+    summary = export_to(db, tmp_path / "out.apkg", with_progress=True)
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    col = package.col()
+    assert (col["conf"]["schedVer"], col["conf"]["creationOffset"], col["conf"]["rollover"]) == (2, 0, 4)
+    creation_day = datetime.fromtimestamp(col["crt"], timezone.utc).date()
+    with open_store(db) as store:
+        stored = {card.label: card for card in store.cards(("demo",))}
+    checked = 0
+    for card_id in ORDER:
+        for card in package.cards(guid(card_id)):
+            label = f"demo/{card_id}" + (f" c{card['ord'] + 1}" if card_id == "letters" else "")
+            state = stored[label].state
+            if state.due is None:
+                assert (card["type"], card["queue"], card["reps"]) == (0, 0, 0), label
+                continue
+            checked += 1
+            assert (card["type"], card["queue"]) == (2, 2), label
+            assert creation_day + timedelta(days=card["due"]) == state.due, label
+            assert (card["ivl"], card["factor"], card["reps"], card["lapses"]) == (
+                state.interval,
+                state.ease * 10,
+                state.repetitions,
+                state.lapses,
+            ), label
+    assert checked == summary.reviewed == 4
+    # Worked example, letters c2: 3 (EF 2.5 -> 2.36), pass; 1 on D1 is a lapse
+    # (repetitions reset, EF kept); 4 on D2: first success again, 1 day, EF 2.36.
+    c2 = package.cards(guid("letters"))[1]
+    assert (c2["ivl"], c2["factor"], c2["reps"], c2["lapses"]) == (1, 2360, 1, 1)
+
+
+def test_with_progress_review_log_maps_grades_to_buttons_and_leaves_out_undone_answers(tmp_path, db, deck_file):
+    study(db)
+    summary = export_to(db, tmp_path / "out.apkg", with_progress=True)
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    with open_store(db) as store:
+        by_label = {card.label: card for card in store.cards(("demo",))}
+        logs = {label: [r for r in store.reviews(card.pk) if r.undone_at is None] for label, card in by_label.items()}
+    found = {}
+    for card_id in ORDER:
+        for card in package.cards(guid(card_id)):
+            rows = package.revlog(card["id"])
+            if rows:
+                found[(card_id, card["ord"])] = [(kind, ease) for _, ease, _, _, _, _, kind in rows]
+            label = f"demo/{card_id}" + (f" c{card['ord'] + 1}" if card_id == "letters" else "")
+            for row, review in zip(rows, logs[label], strict=True):
+                entry_id, _, ivl, _, factor, taken, _ = row
+                assert entry_id == int(datetime.fromisoformat(review.reviewed_at).timestamp() * 1000)
+                assert (ivl, factor, taken) == (review.after.interval, review.after.ease * 10, review.duration_ms)
+    assert found == EXPECTED_LOG
+    assert summary.revlog == sum(len(rows) for rows in EXPECTED_LOG.values()) == 15
+    # q1's intervals after each answer and before it: 5 new -> 1 day (EF 2.6);
+    # 4 -> 6 days (EF 2.6); 3 -> ceil(6 x 2.6) = 16 days; the repeat keeps 16.
+    q1 = package.revlog(package.cards(guid("q1"))[0]["id"])
+    assert [(ivl, last) for _, _, ivl, last, _, _, _ in q1] == [(1, 0), (6, 1), (16, 6), (16, 16)]
+
+
+def test_answers_in_the_same_millisecond_get_distinct_log_ids(tmp_path, db, deck_file):
+    with open_store(db) as store:
+        for label in ("demo/q1", "demo/q2", "demo/q3"):
+            answer(store, label, 5, D0)
+    export_to(db, tmp_path / "out.apkg", with_progress=True)
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    ids = [row[0] for row in package.conn.execute("SELECT id FROM revlog ORDER BY id")]
+    first = int(noon(D0).timestamp() * 1000)
+    assert ids == [first, first + 1, first + 2]
+
+
+def test_retired_cards_are_not_exported(tmp_path, db, deck_file):
+    write_deck(deck_file.parent, order=["q1", "letters", "case", "q3"])
+    export_to(db, tmp_path / "out.apkg")
+    assert guid("q2") not in Package(tmp_path / "out.apkg", tmp_path).notes()
+
+
+def test_exporting_twice_with_an_edit_keeps_guids_and_note_type_ids(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "first.apkg")
+    write_deck(deck_file.parent, front="before all the others")
+    export_to(db, tmp_path / "second.apkg", timestamp=TIMESTAMP + 3600)
+    first = Package(tmp_path / "first.apkg", tmp_path).notes()
+    second = Package(tmp_path / "second.apkg", tmp_path).notes()
+    assert set(first) == set(second)
+    assert {g: n["mid"] for g, n in first.items()} == {g: n["mid"] for g, n in second.items()}
+    assert second[guid("q1")]["fields"][0] == "Which letter comes before all the others?"
+    assert second[guid("q1")]["mod"] > first[guid("q1")]["mod"]
+
+
+def test_same_input_and_timestamp_give_the_same_package(tmp_path, db, deck_file):
+    study(db)
+    export_to(db, tmp_path / "a.apkg", with_progress=True)
+    export_to(db, tmp_path / "b.apkg", with_progress=True)
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
+
+
+def test_an_existing_file_is_replaced_only_by_a_complete_package(tmp_path, db, deck_file):
+    target = tmp_path / "out" / "demo.apkg"
+    target.parent.mkdir()
+    target.write_bytes(b"the previous package")
+    with open_store(db) as store:
+        cards = store.cards(("demo",))
+    # A card whose deck is not among the decks fails half-way through writing.
+    with pytest.raises(KeyError):
+        export.export_package(target, [], cards, timestamp=TIMESTAMP)
+    assert target.read_bytes() == b"the previous package"
+    assert os.listdir(target.parent) == ["demo.apkg"]
+    export.export_package(target, [export.DeckInfo("demo", "Demo")], cards, timestamp=TIMESTAMP)
+    assert zipfile.is_zipfile(target)
+    assert os.listdir(target.parent) == ["demo.apkg"]
+
+
+# -- the command -------------------------------------------------------------
+
+
+def run(*args: str, cwd: Path | None = None):
+    runner = CliRunner()
+    if cwd is None:
+        return runner.invoke(cli, list(args))
+    previous = os.getcwd()
+    os.chdir(cwd)
+    try:
+        return runner.invoke(cli, list(args))
+    finally:
+        os.chdir(previous)
+
+
+def test_export_command_writes_a_file_named_after_the_deck_and_says_how_to_import(tmp_path, db, deck_file):
+    study(db)
+    here = tmp_path / "here"
+    here.mkdir()
+    result = run("export", "--db", str(db), "--deck", "demo", "--with-progress", cwd=here)
+    assert result.exit_code == 0, result.output
+    size = (here / "demo.apkg").stat().st_size
+    lines = result.output.splitlines()
+    assert re.fullmatch(
+        r"Wrote demo\.apkg \(\d+\.\d KiB\): 1 deck, 5 notes, 6 cards \(3 basic, 2 cloze, 1 vignette\)\.", lines[0]
+    )
+    assert f"{size / 1024:.1f} KiB" in lines[0]
+    assert lines[1] == (
+        "Progress: 4 reviewed cards with their schedule, 15 answers in the review history; 2 cards arrive as new."
+    )
+    assert 'tick "Import any learning progress"' in lines[2]
+
+
+def test_export_command_output_option_and_tag_filter(tmp_path, db, deck_file):
+    out = tmp_path / "phone.apkg"
+    result = run("export", "--db", str(db), "--tag", "demo-cases", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1 notes, 1 cards (1 vignette)" in result.output
+    assert "Progress: not included" in result.output
+    assert set(Package(out, tmp_path).notes()) == {guid("case")}
+
+
+def test_export_command_replaces_an_existing_package(tmp_path, db, deck_file):
+    out = tmp_path / "demo.apkg"
+    out.write_bytes(b"old")
+    result = run("export", "--db", str(db), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert zipfile.is_zipfile(out)
+
+
+def test_export_command_unknown_deck_exits_1(tmp_path, db, deck_file):
+    result = run("export", "--db", str(db), "--deck", "nope", "-o", str(tmp_path / "x.apkg"))
+    assert result.exit_code == 1
+    assert "Error: no deck 'nope'" in result.output
+    assert not (tmp_path / "x.apkg").exists()
+
+
+def test_export_command_tag_without_cards_exits_1(tmp_path, db, deck_file):
+    result = run("export", "--db", str(db), "--tag", "nope", "-o", str(tmp_path / "x.apkg"))
+    assert result.exit_code == 1
+    assert result.output == "Error: no cards to export with tag nope; nothing was written\n"
+
+
+def test_export_command_missing_folder_exits_1(tmp_path, db, deck_file):
+    target = tmp_path / "missing" / "x.apkg"
+    result = run("export", "--db", str(db), "-o", str(target))
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write {target}: the folder {target.parent} does not exist\n"
+
+
+def test_export_command_unwritable_folder_exits_1(tmp_path, db, deck_file):
+    if os.geteuid() == 0:
+        folder = Path("/sys")  # refuses new files even to root
+    else:
+        folder = tmp_path / "locked"
+        folder.mkdir()
+        folder.chmod(0o555)
+    result = run("export", "--db", str(db), "-o", str(folder / "x.apkg"))
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot write to the folder {folder}: Permission denied\n"
+
+
+def test_export_command_folder_as_output_exits_1(tmp_path, db, deck_file):
+    folder = tmp_path / "taken.apkg"
+    folder.mkdir()
+    result = run("export", "--db", str(db), "-o", str(folder))
+    assert result.exit_code == 1
+    assert result.output == f"Error: {folder} is a folder; give the path of the .apkg file to write\n"
+
+
+def test_export_command_output_must_end_in_apkg(tmp_path, db, deck_file):
+    result = run("export", "--db", str(db), "-o", str(tmp_path / "x.zip"))
+    assert result.exit_code == 2
+    assert "must end in .apkg" in result.output
+
+
+# -- a real Anki collection --------------------------------------------------
+
+
+def import_into(collection: Collection, path: Path, *, with_scheduling: bool):
+    request = ImportAnkiPackageRequest(
+        package_path=str(path), options=ImportAnkiPackageOptions(with_scheduling=with_scheduling)
+    )
+    return collection.import_anki_package(request).log
+
+
+def anki_due_date(collection: Collection, due: int) -> date:
+    """The calendar date of a review card's due day in Anki (rollover 4 a.m., local time)."""
+    today = clock.study_day(datetime.now().astimezone(), 4)
+    return today + timedelta(days=due - collection.sched.today)
+
+
+@pytest.fixture
+def anki(tmp_path):
+    (tmp_path / "anki").mkdir()
+    collection = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    yield collection
+    collection.close()
+
+
+def visible_text(rendered: str) -> str:
+    without_style = re.sub(r"<style>.*?</style>", "", rendered, flags=re.DOTALL)
+    return re.sub(r"<[^>]+>", "", without_style).strip()
+
+
+def test_package_imports_into_anki_with_every_card_rendering_a_front(tmp_path, db, deck_file, anki):
+    export_to(db, tmp_path / "out.apkg", timestamp=datetime.now().timestamp())
+    log = import_into(anki, tmp_path / "out.apkg", with_scheduling=False)
+    assert (len(log.new), len(log.updated), len(log.duplicate), len(log.conflicting)) == (5, 0, 0, 0)
+    card_ids = anki.find_cards("deck:\"Osteo Learn::Demo <deck> & co\"")
+    assert len(card_ids) == 6
+    assert not anki.get_empty_cards().notes
+    for card_id in card_ids:
+        card = anki.get_card(card_id)
+        question, answer_html = card.question(), card.answer()
+        for side in (question, answer_html):
+            assert "template has a problem" not in side and "is blank" not in side
+        assert visible_text(question)
+    case = anki.get_card(anki.find_cards("tag:osteo::kind::vignette")[0])
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in case.question() and "<script>" not in case.question()
+    assert '<li class="ol-correct">&gt; 1 mg &amp; &lt; 5 mg</li>' in case.answer()
+    assert "Answer: B. &gt; 1 mg &amp; &lt; 5 mg" in case.answer()
+    cloze = anki.get_card(anki.find_cards("tag:osteo::kind::cloze card:2")[0])
+    assert "[a letter]" in cloze.question()
+
+
+def test_progress_imports_into_anki_with_every_reviewed_card_due_on_the_same_date(tmp_path, db, deck_file, anki):
+    study(db)
+    export_to(db, tmp_path / "out.apkg", with_progress=True, timestamp=datetime.now().timestamp())
+    import_into(anki, tmp_path / "out.apkg", with_scheduling=True)
+    with open_store(db) as store:
+        stored = store.cards(("demo",))
+    reviewed = 0
+    for card in stored:
+        nid = anki.db.scalar("SELECT id FROM notes WHERE guid = ?", guid(card.card.id))
+        ord_ = card.ordinal - 1 if card.card.kind == "cloze" else 0
+        ctype, queue, due, ivl, factor, reps, lapses = anki.db.first(
+            "SELECT type, queue, due, ivl, factor, reps, lapses FROM cards WHERE nid = ? AND ord = ?", nid, ord_
+        )
+        state = card.state
+        if state.due is None:
+            assert (ctype, queue) == (0, 0), card.label
+            continue
+        reviewed += 1
+        assert (ctype, queue) == (2, 2), card.label
+        assert anki_due_date(anki, due) == state.due, card.label
+        assert (ivl, factor, reps, lapses) == (state.interval, state.ease * 10, state.repetitions, state.lapses)
+    assert reviewed == 4
+    # The log in time order: D0 six first answers and repeats (Learn), D1
+    # four reviews and c2's repeat after its lapse (Relearn), D2 two reviews,
+    # D7 q1's review and its repeat (Relearn).
+    assert anki.db.list("SELECT type FROM revlog ORDER BY id") == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 1, 1, 1, 2]
+
+
+def test_importing_an_edited_export_again_updates_notes_without_duplicates(tmp_path, db, deck_file, anki):
+    now = datetime.now().timestamp()
+    study(db)
+    export_to(db, tmp_path / "first.apkg", with_progress=True, timestamp=now - 60)
+    import_into(anki, tmp_path / "first.apkg", with_scheduling=True)
+    write_deck(deck_file.parent, front="before all the others")
+    export_to(db, tmp_path / "second.apkg", with_progress=True, timestamp=now)
+    log = import_into(anki, tmp_path / "second.apkg", with_scheduling=True)
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (0, 5, 0)
+    assert anki.note_count() == 5 and anki.card_count() == 6
+    assert anki.db.scalar("SELECT count(*) FROM revlog") == 15
+    assert anki.db.scalar("SELECT count(*) FROM notetypes WHERE name LIKE 'Osteo Learn%'") == 3
+    q1 = anki.get_note(anki.db.scalar("SELECT id FROM notes WHERE guid = ?", guid("q1")))
+    assert q1["Front"] == "Which letter comes before all the others?"
