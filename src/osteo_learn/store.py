@@ -292,6 +292,17 @@ class Store:
     def deck_ids(self) -> list[str]:
         return [row[0] for row in self.conn.execute("SELECT id FROM decks ORDER BY rank, id")]
 
+    def deck_titles(self) -> dict[str, str]:
+        """Deck id to title, in deck order."""
+        return dict(self.conn.execute("SELECT id, title FROM decks ORDER BY rank, id"))
+
+    def source_document(self, deck_id: str) -> tuple[str, str]:
+        """The title and full text of the document a deck was written from."""
+        row = self.conn.execute("SELECT source_title, source_text FROM decks WHERE id = ?", (deck_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no deck '{deck_id}' in {self.path}")
+        return row[0], row[1]
+
     def sync_deck(
         self,
         deck: Deck,
@@ -475,6 +486,21 @@ class Store:
             "SELECT card FROM reviews WHERE day = ? AND kind != 'repeat' AND undone_at IS NULL", (day.isoformat(),)
         )
         return {row[0] for row in rows}
+
+    def repeats_owed(self, day: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> list[StoredCard]:
+        """Cards whose latest answer on ``day`` is graded below 4, oldest answer first.
+
+        SM-2 rule 7 still owes them a repeat that day: a session that ended
+        before the repeat leaves them to the next session of the same day.
+        """
+        where, params = _filters(deck_ids, tags)
+        sql = (
+            f"SELECT {_CARD_COLUMNS} FROM cards AS c"
+            " JOIN (SELECT card, max(id) AS last FROM reviews WHERE day = ? AND undone_at IS NULL GROUP BY card) AS l"
+            " ON l.card = c.id JOIN reviews AS r ON r.id = l.last"
+            f" WHERE {' AND '.join(['r.grade < 4', 'c.retired = 0', *where])} ORDER BY l.last"
+        )
+        return [_stored_card(row) for row in self.conn.execute(sql, [day.isoformat(), *params])]
 
     # -- answering -------------------------------------------------------
 
