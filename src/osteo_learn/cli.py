@@ -25,14 +25,19 @@ class _Group(click.Group):
             raise click.ClickException(str(error)) from error
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="osteo-learn")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Study one medical article with spaced repetition in the terminal.
 
     Flashcards and clinical case vignettes, scheduled with SuperMemo-2 and
     kept in a local SQLite database, with export to Anki.
+
+    Without a command, starts today's review (osteo-learn review).
     """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(review)
 
 
 @cli.command()
@@ -162,6 +167,30 @@ def status(db_path: Path | None, as_json: bool) -> None:
         f"Today: {due} due, {min(new_today, sum(d.new for d in decks))} new to learn "
         f"({introduced} of {settings.new_per_day} new introduced today)."
     )
+
+
+@cli.command()
+@db_option
+@deck_options
+@click.option("--new", "new_limit", type=click.IntRange(0), default=None, metavar="N", help="Show N new cards in this session [default: what is left of new-per-day].")
+@click.option("--limit", "review_limit", type=click.IntRange(0), default=None, metavar="N", help="Show at most N due reviews in this session [default: reviews-per-day].")
+@click.pass_context
+def review(ctx: click.Context, db_path: Path | None, deck_ids, tags, new_limit: int | None, review_limit: int | None) -> None:
+    """Study today's cards: due reviews first, then new cards.
+
+    Keys: space or Enter shows the answer; A-E picks a case's answer; 0-5
+    grades (0-2 failed, 3-5 recalled); s shows the source passage; u undoes
+    the last answer; q ends the session; ? lists the keys. When stdin is not
+    a terminal, give one key per line. Every answer is saved at once.
+    Exits 0, or 130 after Ctrl-C.
+    """
+    from osteo_learn import session
+
+    store, settings, now, today = _open(db_path)
+    with store:
+        _known_decks(store, deck_ids)
+        code = session.run(store, settings, now, today, session.Options(deck_ids, tags, new_limit, review_limit))
+    ctx.exit(code)
 
 
 CARD_STATES = ("new", "due", "learned", "retired")
