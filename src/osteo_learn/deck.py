@@ -37,6 +37,7 @@ KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Kind.VIGNETTE: (("stem", "question", "options", "answer", "explanation"), ()),
 }
 OPTION_COUNTS = (4, 5)
+_KIND_NAMES = frozenset(k.value for k in Kind)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class _Checker:
         self.lines = lines
         self.problems: list[Problem] = []
         self.card_lines: tuple[int, dict[str, int]] = (0, {})
+        self.normalised_source = ""
 
     def problem(self, message: str, line: int | None = None, card_id: str | None = None) -> None:
         self.problems.append(Problem(self.path, message, line, card_id))
@@ -208,6 +210,7 @@ class _Checker:
                 self.lines.source.get("file", line),
             )
             return None
+        self.normalised_source = normalise_space(text)
         return SourceDocument(title, path, text)
 
     def card(self, raw: dict[str, Any], index: int, source: SourceDocument | None) -> Card | None:
@@ -229,7 +232,7 @@ class _Checker:
         if kind is None:
             fail(f"missing 'kind' (one of: {', '.join(Kind)})")
             return None
-        if not isinstance(kind, str) or kind not in {k.value for k in Kind}:
+        if not isinstance(kind, str) or kind not in _KIND_NAMES:
             fail(f"unknown kind {kind!r} (one of: {', '.join(Kind)})", "kind")
             return None
         kind = Kind(kind)
@@ -240,7 +243,7 @@ class _Checker:
                 fail(f"unknown field '{key}' for a {kind} card (known: {known})", key)
         tags = self.tags(raw.get("tags"), fail)
         excerpt = self.card_string(raw, "source", fail)
-        if excerpt and source and normalise_space(excerpt) not in normalise_space(source.text):
+        if excerpt and source and normalise_space(excerpt) not in self.normalised_source:
             fail(
                 f"source excerpt does not occur in {source.path.name}; copy it exactly from the document",
                 "source",
