@@ -218,6 +218,33 @@ def guid(card_id: str) -> str:
     return genanki.guid_for("demo", card_id)
 
 
+# -- what the store gives the export -------------------------------------------
+
+
+def test_each_card_streams_decks_in_order_and_each_deck_in_file_order_without_retired(tmp_path, db, deck_file):
+    write_deck(deck_file.parent, order=["q3", "letters", "case", "q1"])  # q2 retired, order changed
+    with open_store(db) as store:
+        labels = [card.label for card in store.each_card()]
+        bundled = store.deck_ids()[0]
+        tagged = [card.label for card in store.each_card(("demo",), ("order",))]
+    assert labels[0].startswith(f"{bundled}/")
+    assert labels[-5:] == ["demo/q3", "demo/letters c1", "demo/letters c2", "demo/case", "demo/q1"]
+    assert tagged == ["demo/q3", "demo/letters c1", "demo/letters c2", "demo/q1"]
+
+
+def test_standing_answers_come_in_time_order_without_undone_answers(tmp_path, db, deck_file):
+    study(db)
+    with open_store(db) as store:
+        answers = list(store.standing_answers(("demo",)))
+        cases = list(store.standing_answers(tags=("demo-cases",)))
+        labels = {card.pk: card.label for card in store.cards(("demo",))}
+    assert len(answers) == 15 and cases == []
+    assert [a.reviewed_at for a in answers] == sorted(a.reviewed_at for a in answers)
+    first = answers[1]  # q2's failed first answer on D0
+    assert (labels[first.card_pk], first.day, first.grade, first.kind) == ("demo/q2", D0, 2, "new")
+    assert (first.interval_before, first.interval_after, first.ease_after, first.duration_ms) == (None, 1, 250, 4000)
+
+
 # -- the package -----------------------------------------------------------
 
 

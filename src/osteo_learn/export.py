@@ -24,17 +24,8 @@ What Anki does on import, and what follows here (Anki 26.09):
   there keeps its Anki schedule. Review log entries are matched by id, which
   is the answer's instant in milliseconds, so importing twice adds none twice.
 
-How SM-2 maps onto Anki:
-
-- Grades 0, 1, 2 (failures) become Anki's Again (1); grade 3 (correct with
-  serious difficulty) Hard (2); grade 4 (after hesitation) Good (3); grade 5
-  (perfect) Easy (4).
-- A card's first answer is logged as Anki's Learn type, a scheduled review
-  as Review, and a same-day repeat (SM-2 rule 7) as Learn when the card was
-  new that day, else as Relearn. Undone answers are left out.
-- A reviewed card becomes a review card with the same interval, EF x 1000 as
-  its factor, due date, repetitions (Anki's reps) and lapses; an unreviewed
-  card stays new, in deck order. Retired cards are not exported.
+How SM-2 progress maps onto Anki's scheduling is in
+:mod:`osteo_learn.anki_progress`. Retired cards are not exported.
 """
 
 from __future__ import annotations
@@ -44,36 +35,24 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from itertools import groupby
 from pathlib import Path
 
-from osteo_learn import anki_models, sm2
+from osteo_learn import anki_models
+from osteo_learn.anki_progress import DEFAULT_CREATION_DAY, Progress
 from osteo_learn.cards import Basic, Card, Cloze, Kind, Vignette
 from osteo_learn.errors import OsteoError
-from osteo_learn.store import Review, ReviewKind, StoredCard
-
-# genanki's own collection creation time (2014-09-19 UTC); the package's
-# collection is created on this day unless some exported date is earlier.
-DEFAULT_CREATION_DAY = date(2014, 9, 19)
-
-# Anki's card types and queues, and review log types.
-_CARD_REVIEW = 2
-_QUEUE_REVIEW = 2
-_REVLOG_LEARN = 0
-_REVLOG_REVIEW = 1
-_REVLOG_RELEARN = 2
-
-# SM-2 grade -> Anki answer button (1 Again, 2 Hard, 3 Good, 4 Easy).
-ANKI_EASE = {0: 1, 1: 1, 2: 1, 3: 2, 4: 3, 5: 4}
-
-_INT32_MAX = 2**31 - 1
-
+from osteo_learn.store import LoggedAnswer, Store, StoredCard
 
 class ExportError(OsteoError):
     """The package cannot be written; an existing file at the path was left as it was."""
+
+
+class NothingToExport(ExportError):
+    """No card matched what was asked for."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +89,10 @@ def note_guid(deck_id: str, card_id: str) -> str:
 
 def text_html(text: str) -> str:
     """Plain card text as HTML: ``<``, ``>``, ``&`` and quotes escaped, line breaks kept."""
-    return html.escape(text).replace("\r\n", "\n").replace("\n", "<br>")
+    escaped = html.escape(text)
+    if "\n" in escaped:
+        escaped = escaped.replace("\r\n", "\n").replace("\n", "<br>")
+    return escaped
 
 
 def options_html(vignette: Vignette) -> str:
@@ -157,28 +139,30 @@ def export_package(
     cards: Iterable[StoredCard],
     *,
     timestamp: float,
-    reviews: Mapping[int, Sequence[Review]] | None = None,
+    answers: Iterable[LoggedAnswer] | None = None,
     day_start_hour: int = 4,
 ) -> ExportSummary:
     """Write an Anki package of ``cards`` to ``path``; return what it holds.
 
     ``cards`` come in deck order, the cards of one deck entry (the deletions
-    of a cloze) next to each other; every card's deck is in ``decks``.
-    ``reviews`` maps card numbers to their review logs (oldest first): given,
-    the package carries the progress. ``timestamp`` (seconds since the epoch)
-    stamps the notes and seeds their ids, so the same input and timestamp
-    give the same package. The file at ``path`` is replaced only once the
-    new package is completely written.
+    of a cloze) next to each other; every card's deck is in ``decks``. They
+    are read one at a time, so an export of any size needs little memory.
+    ``answers`` given, the package carries the progress: the cards' states
+    become their Anki schedules and the answers (those of these cards, in
+    the order they were given) the review log. ``timestamp`` (seconds since
+    the epoch) stamps the notes and seeds their ids, so the same input and
+    timestamp give the same package. The file at ``path`` is replaced only
+    once the new package is completely written.
     """
     path = Path(path)
     folder = _writable_folder(path)
-    summary = ExportSummary(path=path, with_progress=reviews is not None)
+    summary = ExportSummary(path=path, with_progress=answers is not None)
     fd, temp_name = _temp_file(folder, path.name)
     try:
         with os.fdopen(fd, "wb") as out:
             with tempfile.TemporaryDirectory(prefix="osteo-learn-export-") as work:
                 collection = Path(work) / "collection.anki2"
-                _write_collection(collection, decks, cards, timestamp, reviews, day_start_hour, summary)
+                _write_collection(collection, decks, cards, timestamp, answers, day_start_hour, summary)
                 _zip(out, collection, timestamp)
             out.flush()
             os.fsync(out.fileno())
@@ -259,12 +243,33 @@ def _zip(out, collection: Path, timestamp: float) -> None:
 # -- the collection -------------------------------------------------------
 
 
+class _Ids:
+    """Note and card ids: milliseconds from the export time on, as genanki counts
+    them; remembers the ids handed out, so a note's card ids are known."""
+
+    def __init__(self, timestamp: float):
+        self.next = int(timestamp * 1000)
+        self.given: list[int] = []
+
+    def __iter__(self) -> _Ids:
+        return self
+
+    def __next__(self) -> int:
+        self.given.append(self.next)
+        self.next += 1
+        return self.given[-1]
+
+    def take(self) -> list[int]:
+        given, self.given = self.given, []
+        return given
+
+
 def _write_collection(
     collection: Path,
     decks: Sequence[DeckInfo],
     cards: Iterable[StoredCard],
     timestamp: float,
-    reviews: Mapping[int, Sequence[Review]] | None,
+    answers: Iterable[LoggedAnswer] | None,
     day_start_hour: int,
     summary: ExportSummary,
 ) -> None:
@@ -277,55 +282,66 @@ def _write_collection(
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         cursor = conn.cursor()
-        id_gen = _ids(timestamp)
-        genanki.Package([]).write_to_db(cursor, timestamp, id_gen)
+        ids = _Ids(timestamp)
+        genanki.Package([]).write_to_db(cursor, timestamp, ids)
+        genanki.Deck(anki_models.PARENT_DECK_ID, anki_models.PARENT_DECK_NAME).write_to_db(cursor, timestamp, ids)
         models = anki_models.models()
-        deck_ids = {deck.id: anki_models.deck_id(deck.id) for deck in decks}
-        parent = genanki.Deck(anki_models.PARENT_DECK_ID, anki_models.PARENT_DECK_NAME)
-        parent.write_to_db(cursor, timestamp, id_gen)
-        for deck in decks:
-            anki_deck = genanki.Deck(deck_ids[deck.id], anki_models.deck_name(deck.title), text_html(deck.description))
-            for model in models.values():
-                anki_deck.add_model(model)
-            anki_deck.write_to_db(cursor, timestamp, id_gen)
-        summary.decks = len(decks)
-
-        scheduled: list[tuple[str, StoredCard]] = []
+        infos = {deck.id: deck for deck in decks}
+        progress = Progress() if answers is not None else None
+        anki_deck_id = None
+        current_deck = None
         position = 0
         for (deck_id, _), group in groupby(cards, key=lambda stored: stored.sibling_key):
+            if deck_id != current_deck:
+                anki_deck_id = _write_deck(cursor, infos[deck_id], models, timestamp, ids)
+                current_deck = deck_id
+                summary.decks += 1
             siblings = list(group)
             card = siblings[0].card
-            guid = note_guid(deck_id, card.id)
             note = genanki.Note(
                 model=models[card.kind],
                 fields=note_fields(card),
                 tags=note_tags(deck_id, card),
-                guid=guid,
+                guid=note_guid(deck_id, card.id),
                 due=position,
             )
-            note.write_to_db(cursor, timestamp, deck_ids[deck_id], id_gen)
+            ids.take()
+            note.write_to_db(cursor, timestamp, anki_deck_id, ids)
+            if progress is not None:
+                progress.add(siblings, _card_ids(note, ids.take(), cursor.lastrowid))
             position += 1
             summary.notes += 1
             summary.cards[card.kind] += len(siblings)
-            if reviews is not None:
-                scheduled.extend((guid, stored) for stored in siblings)
-
+        if not summary.notes:
+            raise NothingToExport("no cards to export; nothing was written")
         creation_day = DEFAULT_CREATION_DAY
-        if reviews is not None:
-            creation_day = _creation_day(scheduled, reviews)
-            _write_progress(cursor, scheduled, reviews, creation_day, summary)
+        if progress is not None:
+            creation_day = progress.creation_day
+            summary.reviewed = progress.write_cards(cursor)
+            summary.revlog = progress.write_log(cursor, answers)
         _write_collection_config(cursor, creation_day, day_start_hour, position)
         conn.commit()
     finally:
         conn.close()
 
 
-def _ids(timestamp: float) -> Iterator[int]:
-    """Note and card ids: milliseconds from the export time on, as genanki does."""
-    next_id = int(timestamp * 1000)
-    while True:
-        yield next_id
-        next_id += 1
+def _write_deck(cursor, deck: DeckInfo, models: dict, timestamp: float, ids: _Ids) -> int:
+    import genanki
+
+    anki_deck = genanki.Deck(anki_models.deck_id(deck.id), anki_models.deck_name(deck.title), text_html(deck.description))
+    for model in models.values():
+        anki_deck.add_model(model)
+    anki_deck.write_to_db(cursor, timestamp, ids)
+    return anki_deck.deck_id
+
+
+def _card_ids(note, given: list[int], last_row: int) -> dict[int, int]:
+    """Anki card id by Anki ordinal: genanki gives the note the first id, then
+    one to each of its cards in ``note.cards`` order."""
+    card_ids = given[1:]
+    if len(card_ids) != len(note.cards) or (card_ids and card_ids[-1] != last_row):
+        raise RuntimeError("genanki wrote a note's cards in an unexpected way; the export cannot place progress")
+    return {card.ord: card_id for card, card_id in zip(note.cards, card_ids)}
 
 
 def _write_collection_config(cursor, creation_day: date, day_start_hour: int, next_position: int) -> None:
@@ -345,116 +361,6 @@ def _write_collection_config(cursor, creation_day: date, day_start_hour: int, ne
     )
     crt = int(datetime.combine(creation_day, datetime.min.time(), timezone.utc).timestamp())
     cursor.execute("UPDATE col SET crt = ?, conf = ?", (crt, json.dumps(conf)))
-
-
-# -- progress -------------------------------------------------------------
-
-
-def _standing(log: Sequence[Review]) -> list[Review]:
-    return [review for review in log if review.undone_at is None]
-
-
-def _creation_day(scheduled: Sequence[tuple[str, StoredCard]], reviews: Mapping[int, Sequence[Review]]) -> date:
-    """The collection's creation day: no later than any exported date, so no ``due`` is negative."""
-    earliest = DEFAULT_CREATION_DAY
-    for _, stored in scheduled:
-        for review in reviews.get(stored.pk, ()):
-            if review.day < earliest:
-                earliest = review.day
-        if stored.state.due is not None and stored.state.due < earliest:
-            earliest = stored.state.due
-    return earliest
-
-
-def _write_progress(
-    cursor,
-    scheduled: Sequence[tuple[str, StoredCard]],
-    reviews: Mapping[int, Sequence[Review]],
-    creation_day: date,
-    summary: ExportSummary,
-) -> None:
-    anki_card = {
-        (guid, ord_): card_id
-        for guid, ord_, card_id in cursor.execute("SELECT n.guid, c.ord, c.id FROM cards c JOIN notes n ON n.id = c.nid")
-    }
-    card_rows = []
-    log_rows = []
-    for guid, stored in scheduled:
-        card_id = anki_card[(guid, _anki_ord(stored))]
-        state = stored.state
-        if isinstance(state, sm2.ReviewedCard):
-            card_rows.append(
-                (
-                    _CARD_REVIEW,
-                    _QUEUE_REVIEW,
-                    (state.due - creation_day).days,
-                    state.interval,
-                    state.ease * 10,
-                    state.repetitions,
-                    state.lapses,
-                    card_id,
-                )
-            )
-        log_rows.extend(_revlog_rows(card_id, _standing(reviews.get(stored.pk, ()))))
-    cursor.executemany(
-        "UPDATE cards SET type = ?, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?, lapses = ?, left = 0"
-        " WHERE id = ?",
-        card_rows,
-    )
-    # Review log ids are the answers' instants in milliseconds, made unique
-    # by moving a clash one millisecond on (in the order of the answers).
-    log_rows.sort(key=lambda row: (row[0], row[1]))
-    rows, last = [], None
-    for instant_ms, _, *values in log_rows:
-        entry_id = instant_ms if last is None or instant_ms > last else last + 1
-        rows.append((entry_id, *values))
-        last = entry_id
-    cursor.executemany(
-        "INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) VALUES (?, ?, -1, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    summary.reviewed = len(card_rows)
-    summary.revlog = len(rows)
-
-
-def _anki_ord(stored: StoredCard) -> int:
-    """Anki's card ordinal: the cloze number minus one, else the only template, 0."""
-    return stored.ordinal - 1 if stored.card.kind is Kind.CLOZE else 0
-
-
-def _revlog_rows(card_id: int, log: Sequence[Review]) -> list[tuple]:
-    rows = []
-    new_day: date | None = None
-    for review in log:
-        if review.kind == ReviewKind.NEW:
-            kind, new_day = _REVLOG_LEARN, review.day
-            last_interval = 0
-        elif review.kind == ReviewKind.REVIEW:
-            kind, last_interval = _REVLOG_REVIEW, review.before.interval
-        else:
-            kind = _REVLOG_LEARN if review.day == new_day else _REVLOG_RELEARN
-            last_interval = review.after.interval
-        rows.append(
-            (
-                _instant_ms(review.reviewed_at),
-                review.id,
-                card_id,
-                ANKI_EASE[int(review.grade)],
-                review.after.interval,
-                last_interval,
-                review.after.ease * 10,
-                min(review.duration_ms, _INT32_MAX),
-                kind,
-            )
-        )
-    return rows
-
-
-def _instant_ms(text: str) -> int:
-    instant = datetime.fromisoformat(text)
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=timezone.utc)
-    return int(instant.timestamp() * 1000)
 
 
 # -- reading the store ----------------------------------------------------
@@ -497,7 +403,7 @@ def default_file_name(deck_ids: Sequence[str]) -> str:
 
 
 def export_from_store(
-    store,
+    store: Store,
     path: Path,
     *,
     deck_ids: Sequence[str] = (),
@@ -506,23 +412,28 @@ def export_from_store(
     timestamp: float,
     day_start_hour: int = 4,
 ) -> ExportSummary:
-    """Export the store's cards (narrowed by deck and tag), and with progress their schedules and logs."""
-    records = [record for record in store.deck_records() if not deck_ids or record.id in deck_ids]
-    stored = store.cards(deck_ids, tags)
-    if not stored:
+    """Export the store's cards (narrowed by deck and tag), and with progress their schedules and logs.
+
+    The cards come from the store rather than from the deck files: the store
+    holds exactly what the validated files said at the last sync (every
+    command syncs first), keeps the cards of an added deck whose file has
+    gone missing, and gives content, schedule and deck order in one read.
+    """
+    decks = [
+        DeckInfo(record.id, record.title, f"From the article \u201c{record.source_title}\u201d.")
+        for record in store.deck_records()
+        if not deck_ids or record.id in deck_ids
+    ]
+    answers = store.standing_answers(deck_ids, tags) if with_progress else None
+    try:
+        return export_package(
+            path,
+            decks,
+            store.each_card(deck_ids, tags),
+            timestamp=timestamp,
+            answers=answers,
+            day_start_hour=day_start_hour,
+        )
+    except NothingToExport:
         wanted = f" with tag {', '.join(tags)}" if tags else ""
-        raise ExportError(f"no cards to export{wanted}; nothing was written")
-    rank = {record.id: index for index, record in enumerate(records)}
-    stored.sort(key=lambda card: rank[card.deck_id])  # stable: keeps each deck's order
-    present = {card.deck_id for card in stored}
-    decks = [DeckInfo(r.id, r.title, f"From the article \u201c{r.source_title}\u201d.") for r in records if r.id in present]
-    reviews = None
-    if with_progress:
-        wanted_pks = {card.pk for card in stored}
-        reviews = {}
-        for review in store.reviews():
-            if review.card_pk in wanted_pks:
-                reviews.setdefault(review.card_pk, []).append(review)
-    return export_package(
-        path, decks, stored, timestamp=timestamp, reviews=reviews, day_start_hour=day_start_hour
-    )
+        raise NothingToExport(f"no cards to export{wanted}; nothing was written") from None

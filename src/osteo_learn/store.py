@@ -75,6 +75,21 @@ class Review:
     undone_at: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedAnswer:
+    """An answer that stands (not undone), with what an export to Anki needs of it."""
+
+    card_pk: int
+    reviewed_at: str
+    day: date
+    grade: int
+    kind: str
+    interval_before: int | None
+    interval_after: int
+    ease_after: int
+    duration_ms: int
+
+
 @dataclass(frozen=True)
 class DeckRecord:
     """What the store remembers of a deck file, to skip re-reading it unchanged."""
@@ -412,6 +427,29 @@ class Store:
         if not include_retired:
             where.append("c.retired = 0")
         return self._cards(" AND ".join(where) or "1", params)
+
+    def each_card(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[StoredCard]:
+        """The cards not retired, narrowed by deck and tag, one at a time: decks in
+        their order (bundled first, then added), each deck's cards in file order."""
+        where, params = _filters(deck_ids, tags)
+        sql = (
+            f"SELECT {_CARD_COLUMNS} FROM cards AS c JOIN decks AS d ON d.id = c.deck_id"
+            f" WHERE {' AND '.join(['c.retired = 0', *where])} ORDER BY d.rank, d.id, c.position, c.ord"
+        )
+        for row in self.conn.execute(sql, params):
+            yield _stored_card(row)
+
+    def standing_answers(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[LoggedAnswer]:
+        """The answers not undone of the cards not retired, narrowed by deck and tag,
+        in the order they were given (UTC instant, then log order)."""
+        where, params = _filters(deck_ids, tags)
+        sql = (
+            "SELECT r.card, r.reviewed_at, r.day, r.grade, r.kind, r.interval_before, r.interval_after,"
+            " r.ease_after, r.duration_ms FROM reviews AS r JOIN cards AS c ON c.id = r.card"
+            f" WHERE {' AND '.join(['r.undone_at IS NULL', 'c.retired = 0', *where])} ORDER BY r.reviewed_at, r.id"
+        )
+        for card_pk, reviewed_at, day, *rest in self.conn.execute(sql, params):
+            yield LoggedAnswer(card_pk, reviewed_at, date.fromisoformat(day), *rest)
 
     def due_cards(
         self, today: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), limit: int | None = None
