@@ -165,6 +165,23 @@ def _initial(db: Database) -> None:
         db.execute(statement)
 
 
+# Statistics read the log and the cards through these alone, never the
+# tables: the log by study day with the columns counted (undone_at to leave
+# undone answers out, card to narrow by deck); cards by interval (young or
+# mature) and by EF and lapses (the hardest first).
+_STATS_INDEXES = [
+    "CREATE INDEX reviews_stats ON reviews (day, kind, grade, interval_before, undone_at, card)",
+    "CREATE INDEX cards_interval ON cards (interval) WHERE due IS NOT NULL AND retired = 0",
+    "CREATE INDEX cards_ease ON cards (ease, lapses DESC) WHERE due IS NOT NULL AND retired = 0",
+]
+
+
+@migration("0002_stats_indexes")
+def _stats_indexes(db: Database) -> None:
+    for statement in _STATS_INDEXES:
+        db.execute(statement)
+
+
 # The schema version this code writes: one per migration.
 VERSION = len(_MIGRATIONS)
 

@@ -637,6 +637,92 @@ class Store:
         )
         return sm2.replay((date.fromisoformat(day), grade) for day, grade in rows)
 
+    # -- statistics --------------------------------------------------------
+    # Each a few aggregate queries over covering indexes (schema 0002), with
+    # the log read only inside a window of days, so they stay fast on long
+    # histories.
+
+    def reviews_per_day(self, since: date, deck_ids: Sequence[str] = ()) -> dict[date, int]:
+        """Answers not undone on each study day from ``since`` on (days without any left out)."""
+        where, params = _log_filter(deck_ids)
+        rows = self.conn.execute(
+            f"SELECT day, count(*) FROM reviews WHERE day >= ? AND undone_at IS NULL{where} GROUP BY day",
+            [since.isoformat(), *params],
+        )
+        return {date.fromisoformat(day): count for day, count in rows}
+
+    def retention(self, since: date, deck_ids: Sequence[str] = ()) -> Retention:
+        """Scheduled reviews (not new cards, not same-day repeats) from ``since`` on:
+        how many, and how many recalled (grade 3 or more), for young and mature cards."""
+        where, params = _log_filter(deck_ids)
+        rows = self.conn.execute(
+            f"SELECT interval_before >= {MATURE_INTERVAL}, grade >= 3, count(*) FROM reviews"
+            f" WHERE day >= ? AND kind = 'review' AND undone_at IS NULL{where} GROUP BY 1, 2",
+            [since.isoformat(), *params],
+        )
+        counts = {(mature, recalled): n for mature, recalled, n in rows}
+        return Retention(
+            young_reviews=counts.get((0, 0), 0) + counts.get((0, 1), 0),
+            young_recalled=counts.get((0, 1), 0),
+            mature_reviews=counts.get((1, 0), 0) + counts.get((1, 1), 0),
+            mature_recalled=counts.get((1, 1), 0),
+        )
+
+    def streak(self, today: date, deck_ids: Sequence[str] = ()) -> int:
+        """Consecutive study days with an answer, ending today, or yesterday if today has none yet."""
+        where, params = _log_filter(deck_ids)
+        # Walk back one day at a time while the day before has an answer:
+        # one index probe per day of the streak.
+        before = "date(run.day, '-1 day')"
+        sql = (
+            "WITH RECURSIVE run(day) AS ("
+            f" SELECT ?1 WHERE EXISTS (SELECT 1 FROM reviews WHERE day = ?1 AND undone_at IS NULL{where})"
+            f" UNION ALL SELECT {before} FROM run"
+            f" WHERE EXISTS (SELECT 1 FROM reviews WHERE day = {before} AND undone_at IS NULL{where})"
+            ") SELECT count(*) FROM run"
+        )
+        count = self.conn.execute(sql, [today.isoformat(), *params, *params]).fetchone()[0]
+        if count:
+            return count
+        yesterday = date.fromordinal(today.toordinal() - 1)
+        return self.conn.execute(sql, [yesterday.isoformat(), *params, *params]).fetchone()[0]
+
+    def due_forecast(self, first: date, last: date, deck_ids: Sequence[str] = ()) -> dict[date, int]:
+        """Cards falling due on each day from ``first`` to ``last`` (days with none left out)."""
+        where, params = _filters(deck_ids, ())
+        sql = " AND ".join(["c.due BETWEEN ? AND ?", "c.due IS NOT NULL", "c.retired = 0", *where])
+        rows = self.conn.execute(
+            f"SELECT c.due, count(*) FROM cards AS c WHERE {sql} GROUP BY c.due", [first.isoformat(), last.isoformat(), *params]
+        )
+        return {date.fromisoformat(day): count for day, count in rows}
+
+    def card_counts(self, today: date, deck_ids: Sequence[str] = ()) -> CardCounts:
+        """Cards by state: new, young (interval under 21 days), mature, retired; and due today."""
+        where, params = _filters(deck_ids, ())
+        scope = "".join(f" AND {w}" for w in where)
+        reviewed = f"c.due IS NOT NULL AND c.retired = 0{scope}"
+        row = self.conn.execute(
+            f"SELECT (SELECT count(*) FROM cards AS c WHERE c.due IS NULL AND c.retired = 0{scope}),"
+            f" (SELECT count(*) FROM cards AS c WHERE {reviewed} AND c.interval < {MATURE_INTERVAL}),"
+            f" (SELECT count(*) FROM cards AS c WHERE {reviewed} AND c.interval >= {MATURE_INTERVAL}),"
+            f" (SELECT count(*) FROM cards AS c WHERE 1{scope}),"
+            f" (SELECT count(*) FROM cards AS c WHERE {reviewed} AND c.due <= ?)",
+            [*params, *params, *params, *params, *params, today.isoformat()],
+        ).fetchone()
+        new, young, mature, total, due = row
+        return CardCounts(new=new, young=young, mature=mature, retired=total - new - young - mature, due_today=due)
+
+    def hardest_cards(self, limit: int = 10, deck_ids: Sequence[str] = ()) -> list[StoredCard]:
+        """Reviewed cards with the lowest EF, then the most lapses; only cards below
+        the starting EF or with a lapse."""
+        where, params = _filters(deck_ids, ())
+        return self._cards(
+            " AND ".join(["c.due IS NOT NULL", "c.retired = 0", f"(c.ease < {sm2.INITIAL_EASE} OR c.lapses > 0)", *where]),
+            params,
+            order="c.ease, c.lapses DESC",
+            limit=limit,
+        )
+
     # -- settings --------------------------------------------------------
 
     def settings(self) -> dict[str, str]:
@@ -662,6 +748,39 @@ def _filters(deck_ids: Sequence[str], tags: Sequence[str]) -> tuple[list[str], l
         where.append("(' ' || c.tags || ' ') LIKE ? ESCAPE '\\'")
         params.append("% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %")
     return where, params
+
+
+MATURE_INTERVAL = 21
+"""A card is *mature* once its interval reaches 21 days (Anki's line), *young* before."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Scheduled reviews in a window, and how many were recalled, by card maturity."""
+
+    young_reviews: int
+    young_recalled: int
+    mature_reviews: int
+    mature_recalled: int
+
+
+@dataclass(frozen=True)
+class CardCounts:
+    """Cards by state; ``due_today`` counts reviewed cards due on or before today."""
+
+    new: int
+    young: int
+    mature: int
+    retired: int
+    due_today: int
+
+
+def _log_filter(deck_ids: Sequence[str]) -> tuple[str, list]:
+    """A condition narrowing the review log to the cards of some decks ("" for all)."""
+    if not deck_ids:
+        return "", []
+    marks = ", ".join("?" * len(deck_ids))
+    return f" AND card IN (SELECT id FROM cards WHERE deck_id IN ({marks}))", list(deck_ids)
 
 
 def _refuse_foreign_file(path: Path) -> None:
