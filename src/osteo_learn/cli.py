@@ -193,6 +193,30 @@ def review(ctx: click.Context, db_path: Path | None, deck_ids, tags, new_limit: 
     ctx.exit(code)
 
 
+@cli.command()
+@db_option
+@click.option("--deck", "deck_ids", multiple=True, metavar="ID", help="Only this deck (repeatable).")
+@json_option
+def stats(db_path: Path | None, deck_ids, as_json: bool) -> None:
+    """Show how your study is going: reviews per day, due cards ahead, retention,
+    cards by state, your streak and the hardest cards."""
+    import sys
+
+    from osteo_learn import stats as stats_module
+    from osteo_learn import terminal
+
+    store, _, _, today = _open(db_path)
+    with store:
+        _known_decks(store, deck_ids)
+        found = stats_module.collect(store, today, deck_ids)
+    if as_json:
+        _print_json(stats_module.to_json(found))
+        return
+    out = sys.stdout
+    width = min(terminal.terminal_width(out), 100)
+    click.echo(stats_module.render(found, terminal.Style(terminal.colour_wanted(out)), width))
+
+
 CARD_STATES = ("new", "due", "learned", "retired")
 
 

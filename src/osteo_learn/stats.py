@@ -1,0 +1,286 @@
+"""Study statistics: gathered with a few aggregate queries, drawn in the terminal or given as JSON.
+
+What is shown, and over which days:
+
+* reviews per day over the last 26 weeks, as a calendar heatmap (a column
+  per week, Monday at the top);
+* cards falling due on each of the next 30 days, as a bar chart;
+* retention over the last 30 days: the share of scheduled reviews recalled
+  (grade 3 or more), for young cards (interval under 21 days) and mature
+  ones; new cards' first answers and same-day repeats are left out;
+* cards by state (new, young, mature, retired) and due today;
+* the streak: consecutive study days with an answer, up to today (or up
+  to yesterday while today has none yet);
+* the hardest cards: lowest EF first, then most lapses.
+
+The store reads only those windows of the log, through covering indexes,
+so the time does not grow with the length of the history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from osteo_learn import cloze
+from osteo_learn.cards import Basic, Cloze, Vignette
+from osteo_learn.store import MATURE_INTERVAL, CardCounts, Retention, Store, StoredCard
+from osteo_learn.terminal import Style, clean, width_of
+
+HEATMAP_WEEKS = 26
+RETENTION_DAYS = 30
+FORECAST_DAYS = 30
+HARDEST = 10
+
+_SHADES = "·░▒▓█"
+_EIGHTHS = " ▁▂▃▄▅▆▇█"
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+@dataclass(frozen=True)
+class Stats:
+    today: date
+    deck_ids: tuple[str, ...]
+    heatmap_start: date
+    reviews_per_day: dict[date, int]
+    retention_since: date
+    retention: Retention
+    forecast: dict[date, int]
+    cards: CardCounts
+    streak: int
+    hardest: list[StoredCard]
+
+    @property
+    def studied_today(self) -> bool:
+        return self.reviews_per_day.get(self.today, 0) > 0
+
+
+def collect(store: Store, today: date, deck_ids: tuple[str, ...] = ()) -> Stats:
+    """Read everything the stats show from the store (a handful of queries)."""
+    start = today - timedelta(days=today.weekday(), weeks=HEATMAP_WEEKS - 1)
+    since = today - timedelta(days=RETENTION_DAYS - 1)
+    per_day = {day: n for day, n in store.reviews_per_day(start, deck_ids).items() if day <= today}
+    return Stats(
+        today=today,
+        deck_ids=tuple(deck_ids),
+        heatmap_start=start,
+        reviews_per_day=per_day,
+        retention_since=since,
+        retention=store.retention(since, deck_ids),
+        forecast=store.due_forecast(today + timedelta(days=1), today + timedelta(days=FORECAST_DAYS), deck_ids),
+        cards=store.card_counts(today, deck_ids),
+        streak=store.streak(today, deck_ids),
+        hardest=store.hardest_cards(HARDEST, deck_ids),
+    )
+
+
+def _rate(recalled: int, reviews: int) -> float | None:
+    return round(recalled / reviews, 4) if reviews else None
+
+
+def to_json(stats: Stats) -> dict:
+    """The numbers behind the drawing, for scripts."""
+    r, c = stats.retention, stats.cards
+    forecast_days = [stats.today + timedelta(days=n) for n in range(1, FORECAST_DAYS + 1)]
+    return {
+        "today": stats.today.isoformat(),
+        "decks": list(stats.deck_ids) or None,
+        "reviews_per_day": {
+            "from": stats.heatmap_start.isoformat(),
+            "to": stats.today.isoformat(),
+            "total": sum(stats.reviews_per_day.values()),
+            "days": {day.isoformat(): n for day, n in sorted(stats.reviews_per_day.items())},
+        },
+        "due_forecast": [{"day": day.isoformat(), "due": stats.forecast.get(day, 0)} for day in forecast_days],
+        "retention": {
+            "from": stats.retention_since.isoformat(),
+            "to": stats.today.isoformat(),
+            "mature_interval_days": MATURE_INTERVAL,
+            "young": {"reviews": r.young_reviews, "recalled": r.young_recalled, "rate": _rate(r.young_recalled, r.young_reviews)},
+            "mature": {"reviews": r.mature_reviews, "recalled": r.mature_recalled, "rate": _rate(r.mature_recalled, r.mature_reviews)},
+        },
+        "cards": {
+            "new": c.new,
+            "young": c.young,
+            "mature": c.mature,
+            "retired": c.retired,
+            "due_today": c.due_today,
+        },
+        "streak": {"days": stats.streak, "studied_today": stats.studied_today},
+        "hardest": [
+            {
+                "deck": s.deck_id,
+                "card": s.card.id,
+                "ordinal": s.ordinal,
+                "ease_factor": float(s.state.ease_factor),
+                "lapses": s.state.lapses,
+                "interval": s.state.interval,
+                "due": s.state.due.isoformat() if s.state.due else None,
+            }
+            for s in stats.hardest
+        ],
+    }
+
+
+# -- drawing --------------------------------------------------------------------------
+
+
+def render(stats: Stats, style: Style, width: int = 80) -> str:
+    """The stats as text for a terminal ``width`` columns wide."""
+    sections = [
+        _heatmap(stats, style, width),
+        _forecast(stats, style, width),
+        _retention(stats, style),
+        _cards(stats, style),
+        _streak(stats, style),
+        _hardest(stats, style, width),
+    ]
+    return "\n\n".join(sections)
+
+
+def _title(style: Style, text: str) -> str:
+    return style.bold(text)
+
+
+def _heatmap(stats: Stats, style: Style, width: int) -> str:
+    weeks = max(4, min(HEATMAP_WEEKS, (width - 6) // 2))
+    start = stats.heatmap_start + timedelta(weeks=HEATMAP_WEEKS - weeks)
+    counts = {d: n for d, n in stats.reviews_per_day.items() if d >= start}
+    most = max(counts.values(), default=0)
+    total, days = sum(counts.values()), sum(1 for n in counts.values() if n)
+
+    def cell(day: date) -> str:
+        if day > stats.today:
+            return "  "
+        n = counts.get(day, 0)
+        if not n:
+            return style.dim(_SHADES[0]) + " "
+        level = min(4, max(1, -(-4 * n // most)))
+        return style.green(_SHADES[level]) + " "
+
+    months = [" "] * (weeks * 2 + 2)
+    last_label_end = -1
+    for week in range(weeks):
+        monday = start + timedelta(weeks=week)
+        if week == 0:
+            # Label the first column only if its month lasts two weeks more.
+            first = (monday + timedelta(weeks=2)).month == monday.month
+        else:
+            first = monday.month != (monday - timedelta(weeks=1)).month
+        if first and week * 2 > last_label_end:
+            label = _MONTHS[monday.month - 1]
+            months[week * 2 : week * 2 + 3] = list(label)
+            last_label_end = week * 2 + 3
+    lines = [
+        _title(style, f"Reviews, last {weeks} weeks") + f"  {total:,} answers on {days} day{'s' if days != 1 else ''}"
+        + (f", at most {most:,} in a day" if most else ""),
+        "     " + "".join(months).rstrip(),
+    ]
+    for weekday, name in enumerate(("Mon", "", "Wed", "", "Fri", "", "Sun")):
+        row = "".join(cell(start + timedelta(weeks=week, days=weekday)) for week in range(weeks))
+        lines.append(f"{name:<4} {row}".rstrip())
+    legend = " ".join(style.dim(_SHADES[0]) if i == 0 else style.green(_SHADES[i]) for i in range(5))
+    lines.append(f"     less {legend} more")
+    return "\n".join(lines)
+
+
+def _forecast(stats: Stats, style: Style, width: int, height: int = 6) -> str:
+    days = [stats.today + timedelta(days=n) for n in range(1, FORECAST_DAYS + 1)]
+    values = [stats.forecast.get(day, 0) for day in days]
+    most = max(values, default=0)
+    total = sum(values)
+    header = _title(style, f"Due in the next {FORECAST_DAYS} days") + f"  {total:,} reviews, {stats.cards.due_today:,} due today"
+    if not most:
+        return header + "\n  nothing falls due"
+    margin = len(f"{most:,}") + 1
+    eighths = [-(-v * height * 8 // most) for v in values]
+    lines = [header]
+    for row in range(height - 1, -1, -1):
+        label = f"{most:,}" if row == height - 1 else ("0" if row == 0 else "")
+        bars = "".join(_EIGHTHS[max(0, min(8, e - row * 8))] + " " for e in eighths)
+        lines.append(f"{label:>{margin}} " + style.cyan(bars.rstrip()))
+    ticks = [" "] * (FORECAST_DAYS * 2 + 6)
+    for n in range(0, FORECAST_DAYS, 7):
+        text = days[n].strftime("%m-%d")
+        ticks[n * 2 : n * 2 + len(text)] = list(text)
+    lines.append(" " * (margin + 1) + "".join(ticks).rstrip())
+    return "\n".join(lines)
+
+
+def _bar(share: float, length: int = 20) -> str:
+    eighths = round(share * length * 8)
+    full, part = divmod(eighths, 8)
+    return "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
+
+
+def _retention(stats: Stats, style: Style) -> str:
+    r = stats.retention
+    lines = [
+        _title(style, f"Retention, last {RETENTION_DAYS} days")
+        + "  share of reviews recalled (grade 3 or more)"
+    ]
+    for name, recalled, reviews in (
+        (f"young (interval < {MATURE_INTERVAL} d)", r.young_recalled, r.young_reviews),
+        (f"mature (interval {MATURE_INTERVAL}+ d)", r.mature_recalled, r.mature_reviews),
+    ):
+        if reviews:
+            share = recalled / reviews
+            lines.append(f"  {name:<24} {share:>4.0%}  {style.green(_bar(share).ljust(20))}  {recalled:,} of {reviews:,}")
+        else:
+            lines.append(f"  {name:<24}    -  no reviews")
+    return "\n".join(lines)
+
+
+def _cards(stats: Stats, style: Style) -> str:
+    c = stats.cards
+    rows = [("new", c.new), ("young", c.young), ("mature", c.mature), ("retired", c.retired)]
+    total = sum(n for _, n in rows)
+    widest = max(len(f"{n:,}") for _, n in rows)
+    lines = [_title(style, "Cards") + f"  {total:,} in all, {c.due_today:,} due today"]
+    for name, n in rows:
+        bar = style.cyan(_bar(n / total)) if total else ""
+        lines.append(f"  {name:<8} {n:>{widest},}  {bar}".rstrip())
+    return "\n".join(lines)
+
+
+def _streak(stats: Stats, style: Style) -> str:
+    n = stats.streak
+    if n == 0:
+        return _title(style, "Streak") + "  no study yesterday or today: study today to start one"
+    note = "including today" if stats.studied_today else "study today to keep it"
+    return _title(style, "Streak") + f"  {n:,} day{'s' if n != 1 else ''} in a row ({note})"
+
+
+def _card_text(stored: StoredCard) -> str:
+    content = stored.card.content
+    if isinstance(content, Basic):
+        text = content.front
+    elif isinstance(content, Cloze):
+        text = cloze.render(content.text, stored.ordinal, reveal=False)
+    elif isinstance(content, Vignette):
+        text = content.question
+    else:  # pragma: no cover - every kind is handled above
+        text = ""
+    return " ".join(clean(text).split())
+
+
+def _hardest(stats: Stats, style: Style, width: int) -> str:
+    lines = [_title(style, "Hardest cards") + "  lowest EF, then most lapses"]
+    if not stats.hardest:
+        lines.append("  none yet: every reviewed card is at the starting EF 2.5 without a lapse")
+        return "\n".join(lines)
+    lines.append(style.dim(f"  {'EF':>4} {'lapses':>6} {'interval':>8}  card"))
+    for stored in stats.hardest:
+        s = stored.state
+        interval = f"{s.interval} d"
+        head = f"  {float(s.ease_factor):>4.2f} {s.lapses:>6} {interval:>8}  "
+        name = clean(stored.label)
+        text = _card_text(stored)
+        room = width - width_of(head) - width_of(name) - 3
+        if room > 10:
+            if width_of(text) > room:
+                text = text[: room - 1] + "…"
+            lines.append(f"{head}{name}  {style.dim(text)}")
+        else:
+            lines.append(f"{head}{name}")
+    return "\n".join(lines)
