@@ -340,3 +340,45 @@ def test_added_deck_cannot_take_the_id_of_another(tmp_path):
     store, _ = open_library(tmp_path / "study.db")
     with store, pytest.raises(Exception, match="already used by"):
         add_deck(store, deck.path)
+
+
+
+def test_database_from_an_older_schema_is_migrated_with_its_data(tmp_path):
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    # A database as the first schema version wrote it, with a deck, a card
+    # and an answer in it.
+    conn = sqlite3.connect(path)
+    first, *later = [name for name, _ in schema._MIGRATIONS]
+    assert later, "this test needs a schema with more than one migration"
+    schema.registered().apply(Database(conn), stop_before=later[0])
+    conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO decks VALUES ('demo', 'Demo', 'd', 'demo.toml', 1, 1, 'h', 0, 1, 'Greek', 'greek.txt', 'Alpha.')")
+    conn.execute(
+        "INSERT INTO cards (id, deck_id, card_id, ord, kind, position, tags, fields, source, reps, ease, interval,"
+        " due, lapses, last_review) VALUES (7, 'demo', 'one', 1, 'basic', 0, 't1',"
+        " '{\"back\": \"A.\", \"front\": \"Q?\"}', 'Alpha.', 1, 260, 1, '2026-01-02', 0, '2026-01-01')"
+    )
+    conn.execute(
+        "INSERT INTO reviews (card, reviewed_at, day, grade, kind, reps_after, ease_after, interval_after, due_after,"
+        " lapses_after, last_review_after, duration_ms) VALUES (7, '2026-01-01T12:00:00.000+00:00', '2026-01-01', 5,"
+        " 'new', 1, 260, 1, '2026-01-02', 0, '2026-01-01', 100)"
+    )
+    conn.commit()
+    conn.close()
+    with Store.open(path) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 1 + len(later)
+        applied = [m.name for m in schema.registered().applied(Database(store.conn))]
+        assert applied == [first, *later]
+        card = store.card(7)
+        assert card.card.content.front == "Q?"
+        assert card.state == sm2.review(sm2.CardState.new(), 5, date(2026, 1, 1)) == store.replayed_state(7)
+
+
+def test_empty_file_becomes_a_current_database(tmp_path):
+    path = tmp_path / "empty.db"
+    path.touch()
+    Store.open(path).close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
