@@ -11,7 +11,7 @@ from study_deck import DECK, DECK_ID, write_deck
 
 from osteo_learn import sm2
 from osteo_learn.cli import cli
-from osteo_learn.session import describe_interval, source_passage
+from osteo_learn.card_screen import describe_interval, source_passage
 from osteo_learn.store import Store
 
 DAY = "2026-03-02"

@@ -28,18 +28,18 @@ Ctrl-C       end the session (exit code 130)
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TextIO
 
 from osteo_learn import clock, queue, sm2, terminal
-from osteo_learn.cards import Basic, Cloze, Vignette
-from osteo_learn.queue import Entry, Kind
+from osteo_learn.card_screen import CardScreen, CardView, allowed_grades, when
+from osteo_learn.cards import Vignette
+from osteo_learn.queue import Entry
 from osteo_learn.settings import Settings
 from osteo_learn.store import Review, Store, StoredCard
-from osteo_learn.terminal import ENTER, EOF, INTERRUPT, clean, marked, wrap
+from osteo_learn.terminal import ENTER, EOF, INTERRUPT
 
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT), so a calling script can tell; ``q`` exits 0."""
@@ -92,18 +92,8 @@ def run(
         return Session(store, settings, now, today, options, keys, stdout).run()
 
 
-def describe_interval(days: int) -> str:
-    """An interval as the review screen shows it: days, then months, then years."""
-    if days == 1:
-        return "1 day"
-    if days < 60:
-        return f"{days} days"
-    if days < 365:
-        return f"{days / 30.4:.1f} months"
-    return f"{days / 365:.1f} years"
-
-
 def describe_duration(seconds: float) -> str:
+    """Time spent, as the summary says it: 48 s, 6 min 12 s, 1 h 5 min."""
     seconds = int(round(seconds))
     if seconds < 60:
         return f"{seconds} s"
@@ -114,53 +104,15 @@ def describe_duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
-def source_passage(document: str, excerpt: str) -> tuple[str, str, str] | None:
-    """The paragraph of ``document`` holding ``excerpt``, split as (before, excerpt, after).
-
-    Whitespace may differ between the two (as the deck check allows).
-    Paragraphs are separated by blank lines, or by line breaks in a document
-    without blank lines. ``None`` when the excerpt is not found.
-    """
-    words = excerpt.split()
-    if not words:
-        return None
-    found = re.search(r"\s+".join(map(re.escape, words)), document)
-    if found is None:
-        return None
-    separator = "\n\n" if "\n\n" in document.strip() else "\n"
-    start = document.rfind(separator, 0, found.start())
-    start = 0 if start < 0 else start + len(separator)
-    end = document.find(separator, found.end())
-    end = len(document) if end < 0 else end
-
-    def flat(text: str) -> str:
-        return re.sub(r"\s+", " ", text) if separator == "\n\n" else text
-
-    before = flat(document[start : found.start()])
-    after = flat(document[found.end() : end])
-    return before.lstrip(), flat(found.group(0)), after.rstrip()
-
-
 @dataclass
 class _Answered:
     review: Review
     entry: Entry[StoredCard]
 
 
-@dataclass
-class _CardView:
-    """What is on screen for the current card."""
-
-    entry: Entry[StoredCard]
-    revealed: bool = False
-    choice: int | None = None
-    show_source: bool = False
-    blocks_printed: int = 0
-    # Shown once, below the card, until the next key: a complaint or the help.
-    notice: str = ""
-
-
 class Session:
+    """One review session: the queue, the keys, the screen and the answers given."""
+
     def __init__(
         self,
         store: Store,
@@ -188,7 +140,7 @@ class Session:
         self.titles: dict[str, str] = {}
         self.plan: queue.Plan | None = None
         self.queue: queue.Queue[StoredCard] = queue.Queue(())
-        self.view: _CardView | None = None
+        self.view: CardView | None = None
 
     # -- output -----------------------------------------------------------------
 
@@ -198,10 +150,6 @@ class Session:
 
     def line(self, text: str = "") -> None:
         self.write(text + "\n")
-
-    def para(self, text: str, indent: str = "  ") -> str:
-        """Deck text, cleaned and wrapped, with highlights styled."""
-        return self.style.marks(wrap(text, self.width, indent))
 
     # -- the session ------------------------------------------------------------
 
@@ -257,7 +205,7 @@ class Session:
         next_due = self.store.next_due(self.today, o.deck_ids, o.tags)
         if next_due is not None:
             count = self.store.count_due(next_due, o.deck_ids, o.tags) - self.store.count_due(self.today, o.deck_ids, o.tags)
-            self.line(f"Next review: {_when(next_due, self.today)}, {count} card{_s(count)}.")
+            self.line(f"Next review: {when(next_due, self.today)}, {count} card{_s(count)}.")
         assert self.plan is not None
         if self.plan.buried:
             n = self.plan.buried
@@ -280,6 +228,8 @@ class Session:
         key = self.keys.read()
         if self.keys.single_key:
             self.line(key if key.isprintable() else "")
+        if key == INTERRUPT:
+            raise _End(interrupted=True)
         if key.lower() not in ("y", "yes"):
             self.line(f"Tomorrow, or now with: osteo-learn review --new {ahead}")
             return None
@@ -294,7 +244,7 @@ class Session:
     # -- one card -------------------------------------------------------------------
 
     def study(self, entry: Entry[StoredCard]) -> None:
-        view = self.view = _CardView(entry)
+        view = self.view = CardView(entry)
         content = entry.card.card.content
         shown_at = clock.elapsed()
         self.draw(view)
@@ -316,7 +266,7 @@ class Session:
                 self.common_key(key, hint, before_reveal=True)
         view.revealed = True
         self.draw(view)
-        allowed = self.allowed_grades(view)
+        allowed = allowed_grades(view)
         hint = f"{allowed[0]}-{allowed[-1]} grade · s source · u undo · q quit · ? help"
         while True:
             key = self.read_key(hint)
@@ -339,22 +289,11 @@ class Session:
             self.common_key(key, hint, before_reveal=False)
         self.answer(entry, grade, shown_at)
 
-    def allowed_grades(self, view: _CardView) -> list[sm2.Grade]:
-        content = view.entry.card.card.content
-        if isinstance(content, Vignette):
-            right = view.choice == content.answer_index
-            return [g for g in sm2.Grade if g.passed == right]
-        return list(sm2.Grade)
-
     def read_key(self, hint: str) -> str:
         self.prompt(hint)
         key = self.keys.read()
-        if key == INTERRUPT:
-            self.line()
-            raise _End(interrupted=True)
-        if key == EOF:
-            self.line()
-            raise _End(interrupted=False)
+        if key in (INTERRUPT, EOF):
+            raise _End(interrupted=key == INTERRUPT)
         return key
 
     def prompt(self, hint: str) -> None:
@@ -378,7 +317,6 @@ class Session:
     def common_key(self, key: str, hint: str, *, before_reveal: bool) -> None:
         """Keys that mean the same on both sides of a card: u, q, ?, and wrong ones."""
         if key in ("q", "Q"):
-            self.line()
             raise _End(interrupted=False)
         if key in ("u", "U"):
             self.undo()
@@ -439,9 +377,9 @@ class Session:
         after = review.after
         due = after.due if after.due is not None else self.today
         if review.kind == "repeat":
-            schedule = f"schedule unchanged, due {_when(due, self.today)}"
+            schedule = f"schedule unchanged, due {when(due, self.today)}"
         else:
-            schedule = f"next review {_when(due, self.today)}"
+            schedule = f"next review {when(due, self.today)}"
         again = "; again later today" if review.grade < queue.REPEAT_BELOW else ""
         return st.green("Saved") + f": grade {int(review.grade)}, {schedule}{again}."
 
@@ -461,8 +399,20 @@ class Session:
 
     # -- drawing ---------------------------------------------------------------------
 
-    def draw(self, view: _CardView) -> None:
-        blocks = self.blocks(view)
+    def draw(self, view: CardView) -> None:
+        if self.screen:
+            # Follow the terminal if it was resized.
+            self.width = min(terminal.terminal_width(self.out), MAX_WIDTH)
+        stored = view.entry.card
+        painter = CardScreen(self.style, self.width, screen=self.screen, today=self.today)
+        header = painter.header(
+            self.queue.position,
+            self.queue.counts(),
+            self.titles.get(stored.deck_id, stored.deck_id),
+            self.status if self.screen else "",
+        )
+        source = self.store.source_document(stored.deck_id) if view.show_source else None
+        blocks = painter.blocks(view, header, self.state_of(stored), source)
         if self.screen:
             shown = blocks + [view.notice] if view.notice else blocks
             self.write(_CLEAR + "\n\n".join(shown) + "\n\n")
@@ -472,144 +422,12 @@ class Session:
                 self.write("\n\n".join(new) + "\n\n")
         view.blocks_printed = len(blocks)
 
-    def header(self, entry: Entry[StoredCard]) -> str:
-        st = self.style
-        n, m = self.queue.position
-        counts = self.queue.counts()
-        left = f"Card {n} of {m}"
-        parts = [
-            (f"{counts.new} new", st.cyan),
-            (f"{counts.review} review", st.green),
-            (f"{counts.repeat} repeat", st.red),
-        ]
-        plain = f"{left}  " + " · ".join(text for text, _ in parts)
-        styled = f"{st.bold(left)}  " + st.dim(" · ").join(colour(text) for text, colour in parts)
-        title = clean(self.titles.get(entry.card.deck_id, entry.card.deck_id))
-        room = self.width - len(plain) - 3
-        if room < 12:
-            title = ""
-        elif terminal.width_of(title) > room:
-            title = title[: room - 1] + "…"
-        gap = " " * (self.width - len(plain) - terminal.width_of(title))
-        top = f"{styled}{gap}{st.dim(title)}" if title else styled
-        rule = st.dim("─" * self.width)
-        if self.status and self.screen:
-            return f"{top}\n{rule}\n{self.status}\n"
-        return f"{top}\n{rule}"
-
-    def blocks(self, view: _CardView) -> list[str]:
-        st = self.style
-        entry = view.entry
-        stored = entry.card
-        card = stored.card
-        content = card.content
-        label = {Basic: "Question", Cloze: "Cloze", Vignette: "Case"}[type(content)]
-        kind_note = {Kind.NEW: "new card", Kind.REVIEW: "review", Kind.REPEAT: "same-day repeat"}[entry.kind]
-        tags = ", ".join(clean(t) for t in card.tags)
-        about = st.dim(f"{label} · {kind_note}" + (f" · {tags}" if tags else ""))
-        blocks = [self.header(entry) + "\n" + about]
-        if isinstance(content, Basic):
-            blocks.append(st.bold(self.para(clean(content.front))))
-            if view.revealed:
-                blocks.append(st.dim("  Answer") + "\n" + self.para(clean(content.back)))
-        elif isinstance(content, Cloze):
-            text = clean(content.text)
-            question = self.para(_cloze(text, stored.ordinal, reveal=False))
-            if not view.revealed:
-                blocks.append(question)
-            else:
-                revealed = self.para(_cloze(text, stored.ordinal, reveal=True))
-                if self.screen:
-                    blocks.append(revealed)
-                else:
-                    blocks += [question, st.dim("  Answer") + "\n" + revealed]
-                if content.extra.strip():
-                    blocks.append(st.dim(self.para(clean(content.extra))))
-        else:
-            blocks.append(self.para(clean(content.stem)))
-            blocks.append(st.bold(self.para(clean(content.question))))
-            # On a terminal the options get their marks in place; in line
-            # mode they are listed again, marked, below the plain list.
-            blocks.append(self.option_list(content, view, marked=self.screen and view.revealed))
-            if view.revealed:
-                if not self.screen:
-                    blocks.append(self.option_list(content, view, marked=True))
-                blocks.append(self.verdict(content, view))
-                blocks.append(self.para(clean(content.explanation)))
-        if view.revealed:
-            blocks.append(st.dim("  How well did you recall it?") + "\n" + self.grades(view))
-            if view.show_source:
-                blocks.append(self.source(stored))
-        return blocks
-
-    def option_list(self, content: Vignette, view: _CardView, *, marked: bool) -> str:
-        st = self.style
-        lines = []
-        for index, option in enumerate(content.options):
-            letter = "ABCDE"[index]
-            text = wrap(clean(option), self.width, "     ").lstrip()
-            if not marked:
-                lines.append(f"  {st.key(letter)}  {text}")
-                continue
-            right, picked = index == content.answer_index, index == view.choice
-            mark = "✓" if right else ("✗" if picked else " ")
-            note = ""
-            if right and picked:
-                note = " ← your answer, right"
-            elif right:
-                note = " ← right answer"
-            elif picked:
-                note = " ← your answer"
-            colour = st.green if right else (st.red if picked else (lambda s: s))
-            lines.append(colour(f"{mark} {letter}  {text}{note}"))
-        return "\n".join(lines)
-
-    def verdict(self, content: Vignette, view: _CardView) -> str:
-        st = self.style
-        right = "ABCDE"[content.answer_index]
-        if view.choice == content.answer_index:
-            return st.green(st.bold(f"  Right: {right}."))
-        return st.red(st.bold(f"  Wrong: you picked {'ABCDE'[view.choice or 0]}; the answer is {right}."))
-
-    def grades(self, view: _CardView) -> str:
-        st = self.style
-        entry = view.entry
-        allowed = self.allowed_grades(view)
-        width = max(len(g.meaning) for g in allowed)
-        lines = []
-        if entry.kind is Kind.REPEAT:
-            state = self.state_of(entry.card)
-            due = _when(state.due, self.today) if state.due else "as scheduled"
-            lines.append(st.dim(f"  Same-day repeat: the grade does not change the schedule (due {due})."))
-            for grade in allowed:
-                outcome = "again later today" if grade < queue.REPEAT_BELOW else "done for today"
-                lines.append(f"  {st.key(str(int(grade)))}  {grade.meaning.ljust(width)}  {st.dim(outcome)}")
-            return "\n".join(lines)
-        outcomes = sm2.preview(self.state_of(entry.card), self.today)
-        for grade in allowed:
-            outcome = describe_interval(outcomes[grade].interval)
-            if grade < queue.REPEAT_BELOW:
-                outcome += ", and again today"
-            lines.append(f"  {st.key(str(int(grade)))}  {grade.meaning.ljust(width)}  {st.dim(outcome)}")
-        return "\n".join(lines)
-
-    def source(self, stored: StoredCard) -> str:
-        st = self.style
-        title, document = self.store.source_document(stored.deck_id)
-        excerpt = clean(stored.card.source)
-        passage = source_passage(clean(document), excerpt)
-        heading = st.dim(f"  Source: {clean(title)}")
-        if passage is None:
-            return heading + "\n" + self.para(marked(excerpt))
-        before, found, after = passage
-        return heading + "\n" + self.para(before + marked(found) + after)
-
     # -- the end ----------------------------------------------------------------------
 
     def summary(self, interrupted: bool) -> None:
         st, o = self.style, self.options
-        if self.screen:
-            self.write(_ERASE_LINE)
+        # On a terminal the summary takes the place of the key hint.
+        self.write(_ERASE_LINE if self.screen else "\n")
         answers = [a.review for a in self.answers]
         if not answers:
             self.line("No cards answered in this session.")
@@ -638,22 +456,5 @@ class Session:
             self.line(st.dim("  Interrupted; every answer above is saved."))
 
 
-def _cloze(text: str, ordinal: int, *, reveal: bool) -> str:
-    from osteo_learn import cloze
-
-    return cloze.render(text, ordinal, reveal=reveal, mark=marked)
-
-
 def _s(count: int) -> str:
     return "" if count == 1 else "s"
-
-
-def _when(day: date, today: date) -> str:
-    days = (day - today).days
-    if days == 0:
-        return f"today ({day.isoformat()})"
-    if days == 1:
-        return f"tomorrow ({day.isoformat()})"
-    if days < 0:
-        return f"{day.isoformat()} ({-days} days ago)"
-    return f"in {describe_interval(days)} ({day.isoformat()})"

@@ -1,0 +1,249 @@
+"""How a card looks on the review screen: text only, no keys, no database, no clock.
+
+A card is drawn as blocks of text separated by blank lines. On a terminal
+the whole card is redrawn at each step (question, answer, source); in line
+mode (a pipe, a script) only the blocks not yet printed are written, so a
+transcript reads top to bottom. Text from deck files is cleaned of control
+characters (:func:`osteo_learn.terminal.clean`) before it is wrapped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from osteo_learn import cloze, sm2
+from osteo_learn.cards import Basic, Cloze, Vignette
+from osteo_learn.queue import REPEAT_BELOW, Counts, Entry, Kind
+from osteo_learn.store import StoredCard
+from osteo_learn.terminal import Style, clean, marked, width_of, wrap
+
+
+def describe_interval(days: int) -> str:
+    """An interval as the review screen shows it: days, then months, then years."""
+    if days == 1:
+        return "1 day"
+    if days < 60:
+        return f"{days} days"
+    if days < 365:
+        return f"{days / 30.4:.1f} months"
+    return f"{days / 365:.1f} years"
+
+
+def when(day: date, today: date) -> str:
+    """A due date as the screen says it: today, tomorrow, in 6 days (with the date)."""
+    days = (day - today).days
+    if days == 0:
+        return f"today ({day.isoformat()})"
+    if days == 1:
+        return f"tomorrow ({day.isoformat()})"
+    if days < 0:
+        return f"{day.isoformat()} ({-days} days ago)"
+    return f"in {describe_interval(days)} ({day.isoformat()})"
+
+
+def source_passage(document: str, excerpt: str) -> tuple[str, str, str] | None:
+    """The paragraph of ``document`` holding ``excerpt``, split as (before, excerpt, after).
+
+    Whitespace may differ between the two (as the deck check allows).
+    Paragraphs are separated by blank lines, or by line breaks in a document
+    without blank lines. ``None`` when the excerpt is not found.
+    """
+    words = excerpt.split()
+    if not words:
+        return None
+    found = re.search(r"\s+".join(map(re.escape, words)), document)
+    if found is None:
+        return None
+    separator = "\n\n" if "\n\n" in document.strip() else "\n"
+    start = document.rfind(separator, 0, found.start())
+    start = 0 if start < 0 else start + len(separator)
+    end = document.find(separator, found.end())
+    end = len(document) if end < 0 else end
+
+    def flat(text: str) -> str:
+        return re.sub(r"\s+", " ", text) if separator == "\n\n" else text
+
+    before = flat(document[start : found.start()])
+    after = flat(document[found.end() : end])
+    return before.lstrip(), flat(found.group(0)), after.rstrip()
+
+
+@dataclass
+class CardView:
+    """What is on screen for the current card: how far it was shown, and what was picked."""
+
+    entry: Entry[StoredCard]
+    revealed: bool = False
+    choice: int | None = None
+    show_source: bool = False
+    blocks_printed: int = 0
+    # Shown once, below the card, until the next key: a complaint or the help.
+    notice: str = ""
+
+
+def allowed_grades(view: CardView) -> list[sm2.Grade]:
+    """Grades 0-5; after a vignette pick only 0-2 (wrong: a failed recall) or 3-5 (right)."""
+    content = view.entry.card.card.content
+    if isinstance(content, Vignette):
+        right = view.choice == content.answer_index
+        return [g for g in sm2.Grade if g.passed == right]
+    return list(sm2.Grade)
+
+
+class CardScreen:
+    """Draws cards for a terminal ``width`` columns wide (``screen``) or for line mode."""
+
+    def __init__(self, style: Style, width: int, *, screen: bool, today: date):
+        self.style = style
+        self.width = width
+        self.screen = screen
+        self.today = today
+
+    def para(self, text: str, indent: str = "  ") -> str:
+        """Text wrapped to the width, with highlights styled."""
+        return self.style.marks(wrap(text, self.width, indent))
+
+    def header(self, position: tuple[int, int], counts: Counts, title: str, status: str = "") -> str:
+        """Progress, cards left by kind and the deck title; then the last answer's acknowledgement."""
+        st = self.style
+        n, m = position
+        left = f"Card {n} of {m}"
+        parts = [
+            (f"{counts.new} new", st.cyan),
+            (f"{counts.review} review", st.green),
+            (f"{counts.repeat} repeat", st.red),
+        ]
+        plain = f"{left}  " + " · ".join(text for text, _ in parts)
+        styled = f"{st.bold(left)}  " + st.dim(" · ").join(colour(text) for text, colour in parts)
+        title = clean(title)
+        room = self.width - len(plain) - 3
+        if room < 12:
+            title = ""
+        elif width_of(title) > room:
+            title = title[: room - 1] + "…"
+        gap = " " * (self.width - len(plain) - width_of(title))
+        top = f"{styled}{gap}{st.dim(title)}" if title else styled
+        rule = st.dim("─" * self.width)
+        if status:
+            return f"{top}\n{rule}\n{status}\n"
+        return f"{top}\n{rule}"
+
+    def blocks(
+        self, view: CardView, header: str, state: sm2.CardState, source: tuple[str, str] | None = None
+    ) -> list[str]:
+        """The card as blocks of text (separated by blank lines), the header first.
+
+        ``state`` is the card's current schedule (for the grade preview);
+        ``source`` the title and text of its source document, to show the passage.
+        """
+        st = self.style
+        entry = view.entry
+        stored = entry.card
+        card = stored.card
+        content = card.content
+        label = {Basic: "Question", Cloze: "Cloze", Vignette: "Case"}[type(content)]
+        kind_note = {Kind.NEW: "new card", Kind.REVIEW: "review", Kind.REPEAT: "same-day repeat"}[entry.kind]
+        tags = ", ".join(clean(t) for t in card.tags)
+        about = st.dim(f"{label} · {kind_note}" + (f" · {tags}" if tags else ""))
+        blocks = [header + "\n" + about]
+        if isinstance(content, Basic):
+            blocks.append(st.bold(self.para(clean(content.front))))
+            if view.revealed:
+                blocks.append(st.dim("  Answer") + "\n" + self.para(clean(content.back)))
+        elif isinstance(content, Cloze):
+            text = clean(content.text)
+            question = self.para(_cloze(text, stored.ordinal, reveal=False))
+            if not view.revealed:
+                blocks.append(question)
+            else:
+                revealed = self.para(_cloze(text, stored.ordinal, reveal=True))
+                if self.screen:
+                    blocks.append(revealed)
+                else:
+                    blocks += [question, st.dim("  Answer") + "\n" + revealed]
+                if content.extra.strip():
+                    blocks.append(st.dim(self.para(clean(content.extra))))
+        else:
+            blocks.append(self.para(clean(content.stem)))
+            blocks.append(st.bold(self.para(clean(content.question))))
+            # On a terminal the options get their marks in place; in line
+            # mode they are listed again, marked, below the plain list.
+            blocks.append(self.option_list(content, view, marked=self.screen and view.revealed))
+            if view.revealed:
+                if not self.screen:
+                    blocks.append(self.option_list(content, view, marked=True))
+                blocks.append(self.verdict(content, view))
+                blocks.append(self.para(clean(content.explanation)))
+        if view.revealed:
+            blocks.append(st.dim("  How well did you recall it?") + "\n" + self.grades(view, state))
+            if view.show_source and source is not None:
+                blocks.append(self.source(stored, *source))
+        return blocks
+
+    def option_list(self, content: Vignette, view: CardView, *, marked: bool) -> str:
+        st = self.style
+        lines = []
+        for index, option in enumerate(content.options):
+            letter = "ABCDE"[index]
+            text = wrap(clean(option), self.width, "     ").lstrip()
+            if not marked:
+                lines.append(f"  {st.key(letter)}  {text}")
+                continue
+            right, picked = index == content.answer_index, index == view.choice
+            mark = "✓" if right else ("✗" if picked else " ")
+            note = ""
+            if right and picked:
+                note = " ← your answer, right"
+            elif right:
+                note = " ← right answer"
+            elif picked:
+                note = " ← your answer"
+            colour = st.green if right else (st.red if picked else (lambda s: s))
+            lines.append(colour(f"{mark} {letter}  {text}{note}"))
+        return "\n".join(lines)
+
+    def verdict(self, content: Vignette, view: CardView) -> str:
+        st = self.style
+        right = "ABCDE"[content.answer_index]
+        if view.choice == content.answer_index:
+            return st.green(st.bold(f"  Right: {right}."))
+        return st.red(st.bold(f"  Wrong: you picked {'ABCDE'[view.choice or 0]}; the answer is {right}."))
+
+    def grades(self, view: CardView, state: sm2.CardState) -> str:
+        """Each grade allowed, its meaning, and what it would do to the schedule."""
+        st = self.style
+        entry = view.entry
+        allowed = allowed_grades(view)
+        width = max(len(g.meaning) for g in allowed)
+        lines = []
+        if entry.kind is Kind.REPEAT:
+            due = when(state.due, self.today) if state.due else "as scheduled"
+            lines.append(st.dim(f"  Same-day repeat: the grade does not change the schedule (due {due})."))
+            for grade in allowed:
+                outcome = "again later today" if grade < REPEAT_BELOW else "done for today"
+                lines.append(f"  {st.key(str(int(grade)))}  {grade.meaning.ljust(width)}  {st.dim(outcome)}")
+            return "\n".join(lines)
+        outcomes = sm2.preview(state, self.today)
+        for grade in allowed:
+            outcome = describe_interval(outcomes[grade].interval)
+            if grade < REPEAT_BELOW:
+                outcome += ", and again today"
+            lines.append(f"  {st.key(str(int(grade)))}  {grade.meaning.ljust(width)}  {st.dim(outcome)}")
+        return "\n".join(lines)
+
+    def source(self, stored: StoredCard, title: str, document: str) -> str:
+        """The paragraph of the source document behind the card, its excerpt highlighted."""
+        st = self.style
+        excerpt = clean(stored.card.source)
+        passage = source_passage(clean(document), excerpt)
+        heading = st.dim(f"  Source: {clean(title)}")
+        if passage is None:
+            return heading + "\n" + self.para(marked(excerpt))
+        before, found, after = passage
+        return heading + "\n" + self.para(before + marked(found) + after)
+
+
+def _cloze(text: str, ordinal: int, *, reveal: bool) -> str:
+    return cloze.render(text, ordinal, reveal=reveal, mark=marked)
