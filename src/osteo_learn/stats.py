@@ -196,7 +196,7 @@ def _forecast(stats: Stats, style: Style, width: int, height: int = 6) -> str:
     eighths = [-(-v * height * 8 // most) for v in values]
     lines = [header]
     for row in range(height - 1, -1, -1):
-        label = f"{most:,}" if row == height - 1 else ("0" if row == 0 else "")
+        label = f"{most:,}" if row == height - 1 else ""
         bars = "".join(_EIGHTHS[max(0, min(8, e - row * 8))] + " " for e in eighths)
         lines.append(f"{label:>{margin}} " + style.cyan(bars.rstrip()))
     ticks = [" "] * (FORECAST_DAYS * 2 + 6)
@@ -270,11 +270,12 @@ def _hardest(stats: Stats, style: Style, width: int) -> str:
         lines.append("  none yet: every reviewed card is at the starting EF 2.5 without a lapse")
         return "\n".join(lines)
     lines.append(style.dim(f"  {'EF':>4} {'lapses':>6} {'interval':>8}  card"))
+    one_deck = len({stored.deck_id for stored in stats.hardest}) == 1
     for stored in stats.hardest:
         s = stored.state
         interval = f"{s.interval} d"
         head = f"  {float(s.ease_factor):>4.2f} {s.lapses:>6} {interval:>8}  "
-        name = clean(stored.label)
+        name = clean(stored.label.split("/", 1)[1] if one_deck else stored.label)
         text = _card_text(stored)
         room = width - width_of(head) - width_of(name) - 3
         if room > 10:
