@@ -240,3 +240,16 @@ def test_a_repeat_comes_back_after_gap_cards_or_last(others, grade):
         assert position == min(queue.REPEAT_GAP, others)
     else:
         assert 1 not in pks(q.pending)
+
+
+def test_the_queue_reads_no_clock_database_or_terminal():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, osteo_learn.queue\n"
+        "print(sorted(m for m in ('sqlite3', 'click', 'osteo_learn.clock', 'osteo_learn.store', 'osteo_learn.terminal')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
