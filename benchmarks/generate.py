@@ -22,7 +22,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from osteo_learn import library
+from osteo_learn import library, schema
 from osteo_learn.store import Store
 
 SEED = 20261126
@@ -112,7 +112,8 @@ def simulate(store: Store, reviews: int, seed: int = SEED) -> int:
 
 def generate(out: Path, cards: int, reviews: int) -> Path:
     """Write the decks and the database under ``out``; returns the database path."""
-    db = out / f"collection-{cards}-{reviews}.db"
+    # The schema version is in the name: a newer schema builds a new collection.
+    db = out / f"collection-{cards}-{reviews}-schema{schema.VERSION}.db"
     if db.exists():
         return db
     partial = db.with_suffix(".partial")
