@@ -7,12 +7,24 @@ family become a one-line message and exit 1; usage errors exit 2 (click).
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from osteo_learn import __version__
 from osteo_learn.errors import OsteoError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+class _PathType(click.Path):
+    """click.Path giving a pathlib.Path, with pathlib imported only when a path is given (for a fast ``--help``)."""
+
+    def convert(self, value, param, ctx) -> Path:
+        from pathlib import Path
+
+        return Path(super().convert(value, param, ctx))
 
 
 class _Group(click.Group):
@@ -41,7 +53,7 @@ def cli(ctx: click.Context) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("paths", nargs=-1, type=_PathType(dir_okay=False))
 def check(paths: tuple[Path, ...]) -> None:
     """Validate deck files and summarise each one.
 
@@ -82,7 +94,7 @@ def db_option(command):
     return click.option(
         "--db",
         "db_path",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=_PathType(dir_okay=False),
         default=None,
         help="Database file [default: $OSTEO_LEARN_DB, else osteo-learn.db in $OSTEO_LEARN_HOME or the app folder].",
     )(command)
@@ -277,7 +289,7 @@ def cards(db_path: Path | None, deck_ids, tags, states, as_json: bool) -> None:
 
 @cli.command("add-deck")
 @db_option
-@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("path", type=_PathType(dir_okay=False))
 def add_deck(db_path: Path | None, path: Path) -> None:
     """Add a deck file of your own to study beside the bundled decks.
 
@@ -335,7 +347,7 @@ def config(db_path: Path | None, name: str | None, value: str | None, reset: boo
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
+    type=_PathType(),
     default=None,
     help="The .apkg file to write [default: <deck id>.apkg, or osteo-learn.apkg for several decks, here].",
 )
@@ -348,6 +360,8 @@ def export_command(db_path: Path | None, deck_ids, tags, output: Path | None, wi
     their interval, ease and due date, and the review history with them,
     when "Import any learning progress" is ticked in Anki's import dialog.
     """
+    from pathlib import Path
+
     from osteo_learn import export
 
     if output is not None and output.suffix.lower() != ".apkg":
