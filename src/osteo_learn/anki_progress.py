@@ -27,7 +27,7 @@ progress" ticked (Anki 26.09):
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from osteo_learn import sm2
 from osteo_learn.cards import Kind
@@ -44,6 +44,9 @@ _REVLOG_LEARN = 0
 _REVLOG_REVIEW = 1
 _REVLOG_RELEARN = 2
 
+_NEW = ReviewKind.NEW
+_REVIEW = ReviewKind.REVIEW
+
 # SM-2 grade -> Anki answer button (1 Again, 2 Hard, 3 Good, 4 Easy).
 ANKI_EASE = {0: 1, 1: 1, 2: 1, 3: 2, 4: 3, 5: 4}
 
@@ -58,12 +61,19 @@ class Progress:
         self.reviewed: list[tuple[int, sm2.ReviewedCard]] = []
         self.creation_day = DEFAULT_CREATION_DAY
 
-    def add(self, siblings: Sequence[StoredCard], card_ids: dict[int, int]) -> None:
-        for stored in siblings:
-            card_id = card_ids[anki_ord(stored)]
+    def add(self, siblings: Sequence[StoredCard], anki_cards: Sequence, last_card_id: int) -> None:
+        """The cards of one note, just written by genanki: its ``anki_cards``
+        (``note.cards``) got consecutive ids, in order, up to ``last_card_id``."""
+        if len(siblings) == 1 and len(anki_cards) == 1:
+            pairs: Iterable = ((siblings[0], last_card_id),)
+        else:
+            first = last_card_id - len(anki_cards) + 1
+            by_ord = {card.ord: first + index for index, card in enumerate(anki_cards)}
+            pairs = ((stored, by_ord[anki_ord(stored)]) for stored in siblings)
+        for stored, card_id in pairs:
             self.anki_card[stored.pk] = card_id
             state = stored.state
-            if isinstance(state, sm2.ReviewedCard):
+            if state.due is not None:
                 self.reviewed.append((card_id, state))
                 # The collection is created no later than any due date, so no ``due`` is negative.
                 if state.due < self.creation_day:
@@ -111,27 +121,28 @@ def revlog_rows(answers: Iterable[LoggedAnswer], anki_card: Mapping[int, int]) -
     millisecond past the previous entry when two answers share an instant.
     """
     new_day: dict[int, date] = {}
-    last_id = None
+    last_id = -1
+    card_of, instant_ms, ease = anki_card.get, _instant_ms, ANKI_EASE
     for answer in answers:
-        card_id = anki_card.get(answer.card_pk)
+        card_id = card_of(answer.card_pk)
         if card_id is None:
             continue
-        if answer.kind == ReviewKind.NEW:
+        if answer.kind == _NEW:
             new_day[answer.card_pk] = answer.day
             kind, last_interval = _REVLOG_LEARN, 0
-        elif answer.kind == ReviewKind.REVIEW:
+        elif answer.kind == _REVIEW:
             kind, last_interval = _REVLOG_REVIEW, answer.interval_before
         else:
             kind = _REVLOG_LEARN if new_day.get(answer.card_pk) == answer.day else _REVLOG_RELEARN
             last_interval = answer.interval_after
-        entry_id = _instant_ms(answer.reviewed_at)
-        if last_id is not None and entry_id <= last_id:
+        entry_id = instant_ms(answer.reviewed_at)
+        if entry_id <= last_id:
             entry_id = last_id + 1
         last_id = entry_id
         yield (
             entry_id,
             card_id,
-            ANKI_EASE[answer.grade],
+            ease[answer.grade],
             answer.interval_after,
             last_interval,
             answer.ease_after * 10,
@@ -140,8 +151,13 @@ def revlog_rows(answers: Iterable[LoggedAnswer], anki_card: Mapping[int, int]) -
         )
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def _instant_ms(text: str) -> int:
+    """Milliseconds since the epoch of a logged instant (UTC ISO text), exactly."""
     instant = datetime.fromisoformat(text)
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=timezone.utc)
-    return int(instant.timestamp() * 1000)
+    return (instant - _EPOCH) // _MILLISECOND
