@@ -346,6 +346,10 @@ def test_deck_is_named_under_the_common_parent_with_a_stable_id(tmp_path, db, de
     assert {card["did"] for card_id in ORDER for card in package.cards(guid(card_id))} == {demo_id}
 
 
+def test_a_title_with_anki_level_separator_stays_one_deck_under_the_parent():
+    assert anki_models.deck_name("Spine::Nerves  and  bones") == "Osteo Learn::Spine: Nerves and bones"
+
+
 def test_new_card_order_follows_the_deck_order(tmp_path, db, deck_file):
     write_deck(deck_file.parent, order=["q3", "case", "letters", "q2", "q1"])
     export_to(db, tmp_path / "out.apkg")
