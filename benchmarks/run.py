@@ -255,10 +255,206 @@ def bench_load(runs: int, collection: Path) -> list[Figure]:
     ]
 
 
+def study_copy(collection: Path, folder: Path) -> Path:
+    """A copy of the collection with the bundled deck synced, as a student's would be."""
+    db = copy_of(collection, folder)
+    store, _ = library.open_library(db)
+    store.close()
+    return db
+
+
+def first_card_ms(argv: list[str]) -> float:
+    """Start ``review`` and time until the first card's header line is written."""
+    start = time.perf_counter()
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=ENV)
+    seen = b""
+    while b"Card 1 of" not in seen:
+        chunk = child.stdout.read1(65536)
+        if not chunk:
+            raise RuntimeError(f"review ended before showing a card: {seen[-500:]!r}")
+        seen += chunk
+    elapsed = (time.perf_counter() - start) * 1000
+    child.kill()
+    child.wait()
+    return elapsed
+
+
+def peak_memory_mib(argv: list[str], keys: bytes) -> float:
+    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=ENV)
+    child.stdin.write(keys)
+    child.stdin.close()
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{argv} exited with {os.waitstatus_to_exitcode(status)}")
+    return usage.ru_maxrss / 1024
+
+
+def bench_review(runs: int, collection: Path) -> list[Figure]:
+    """``osteo-learn review`` until the first card is on screen, 100k cards."""
+    with tempfile.TemporaryDirectory() as folder:
+        db = study_copy(collection, Path(folder))
+        argv = [*TOOL, "review", "--db", str(db)]
+        ours, floor = interleaved(
+            lambda: first_card_ms(argv), command([PYTHON, "-c", "import click, sqlite_utils"]), runs
+        )
+        _, lean = interleaved(lambda: 0.0, command([PYTHON, "-c", "import click, sqlite3"]), runs)
+        memory = peak_memory_mib(argv, b"q\n")
+    return [
+        Figure(
+            "`osteo-learn review` until the first card is on screen, 100k cards",
+            ours,
+            floor,
+            1.3,
+            note=f"{ours / lean:.2f}x `python -c \"import click, sqlite3\"` ({lean:.1f} ms); peak memory {memory:.1f} MiB",
+        ),
+        Figure("peak memory of `review`, 100k cards", memory, 40, None, unit="MiB", absolute_limit=40, note="floor column: the limit"),
+    ]
+
+
+def bench_queue(runs: int, collection: Path) -> list[Figure]:
+    """Today's queue plus the due and new counts, as the review session builds them."""
+    import io
+
+    from osteo_learn import session
+    from osteo_learn.settings import Settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = study_copy(collection, Path(folder))
+        store = Store.open(db)
+        settings = Settings.from_stored(store.settings())
+        now = datetime(2026, 9, 24, 18, tzinfo=timezone.utc)
+        review = session.Session(store, settings, now, TODAY, session.Options(), None, io.StringIO())
+
+        def ours() -> float:
+            def build() -> None:
+                review.build()
+                store.count_due(TODAY)
+                store.count_new()
+
+            return timed(build)
+
+        raw = sqlite3.connect(db)
+        day = TODAY.isoformat()
+        columns = "id, deck_id, card_id, ord, kind, tags, fields, source, retired, reps, ease, interval, due, lapses, last_review"
+        queries = [
+            ("SELECT count(*) FROM reviews WHERE day = ? AND kind = 'new' AND undone_at IS NULL", (day,)),
+            (f"SELECT {columns} FROM cards WHERE due <= ? AND retired = 0 ORDER BY due, deck_id, position, ord LIMIT 210", (day,)),
+            (f"SELECT {columns} FROM cards WHERE due IS NULL AND retired = 0 ORDER BY deck_id, position, ord LIMIT 30", ()),
+            ("SELECT card, max(id) FROM reviews WHERE day = ? AND undone_at IS NULL GROUP BY card", (day,)),
+            ("SELECT DISTINCT c.deck_id, c.card_id FROM reviews r JOIN cards c ON c.id = r.card WHERE r.day = ?", (day,)),
+            ("SELECT count(*) FROM cards WHERE due <= ? AND retired = 0", (day,)),
+            ("SELECT count(*) FROM cards WHERE due IS NULL AND retired = 0", ()),
+        ]
+
+        def floor() -> float:
+            return timed(lambda: [raw.execute(sql, args).fetchall() for sql, args in queries])
+
+        result = interleaved(ours, floor, runs * 4)
+        store.close()
+        raw.close()
+    return [Figure("today's queue plus the due/new counts, 100k cards", *result, 1.5, absolute_limit=5)]
+
+
+def bench_stats(runs: int, collection: Path) -> list[Figure]:
+    """``osteo-learn stats`` in process (gather and draw) on 1M answers."""
+    from osteo_learn import stats
+    from osteo_learn.terminal import Style
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = study_copy(collection, Path(folder))
+        store = Store.open(db)
+        raw = sqlite3.connect(db)
+
+        def ours() -> float:
+            return timed(lambda: stats.render(stats.collect(store, TODAY), Style(False)))
+
+        def floor() -> float:
+            # Answers per study day over the whole log: one aggregation over
+            # the covering index reviews_stats (day, ...).
+            return timed(lambda: raw.execute("SELECT day, count(*) FROM reviews GROUP BY day").fetchall())
+
+        result = interleaved(ours, floor, runs)
+        plan = raw.execute("EXPLAIN QUERY PLAN SELECT day, count(*) FROM reviews GROUP BY day").fetchall()
+        store.close()
+        raw.close()
+    return [
+        Figure(
+            "`osteo-learn stats`, 1M answers, in process",
+            *result,
+            1.3,
+            absolute_limit=150,
+            note="floor: answers per day over the whole log (" + plan[-1][-1] + ")",
+        )
+    ]
+
+
+EXPORT_DECKS = [f"synthetic-{n:02d}" for n in range(5)]
+
+
+def bench_export(runs: int, collection: Path) -> list[Figure]:
+    """50,000 notes to .apkg, with and without progress, against plain genanki writing the same notes."""
+    import genanki
+
+    from osteo_learn import anki_models, export
+
+    figures = []
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        db = study_copy(collection, folder)
+        store = Store.open(db)
+        cards = list(store.each_card(EXPORT_DECKS))
+        notes = {}
+        for stored in cards:
+            notes.setdefault((stored.deck_id, stored.card.id), stored)
+        assert len(notes) == 50_000, len(notes)
+        prepared = [
+            (s.deck_id, str(s.card.kind), export.note_fields(s.card), export.note_tags(s.deck_id, s.card), export.note_guid(s.deck_id, s.card.id))
+            for s in notes.values()
+        ]
+        titles = {r.id: r.title for r in store.deck_records()}
+        stamp = datetime(2026, 9, 24, 18, tzinfo=timezone.utc).timestamp()
+
+        def plain_genanki() -> float:
+            def write() -> None:
+                models = anki_models.models()
+                decks = {d: genanki.Deck(anki_models.deck_id(d), anki_models.deck_name(titles[d])) for d in EXPORT_DECKS}
+                for deck_id, kind, fields, tags, guid in prepared:
+                    decks[deck_id].add_note(genanki.Note(models[kind], fields, tags=tags, guid=guid))
+                genanki.Package(list(decks.values())).write_to_file(folder / "plain.apkg", timestamp=stamp)
+
+            return timed(write)
+
+        for progress in (False, True):
+
+            def ours() -> float:
+                return timed(
+                    lambda: export.export_from_store(
+                        store, folder / "ours.apkg", deck_ids=EXPORT_DECKS, with_progress=progress, timestamp=stamp
+                    )
+                )
+
+            result = interleaved(ours, plain_genanki, max(3, runs // 3))
+            argv = [*TOOL, "export", "--db", str(db), "-o", str(folder / "cli.apkg")]
+            for deck in EXPORT_DECKS:
+                argv += ["--deck", deck]
+            if progress:
+                argv.append("--with-progress")
+            memory = peak_memory_mib(argv, b"")
+            what = "export of 50,000 notes " + ("with progress" if progress else "without progress")
+            figures.append(Figure(what, *result, 1.2, note=f"peak memory of the command {memory:.0f} MiB (limit 120)"))
+            figures.append(Figure(f"peak memory, {what}", memory, 120, None, unit="MiB", absolute_limit=120, note="floor column: the limit"))
+        store.close()
+    return figures
+
+
 BENCHMARKS = {
     "help": bench_help,
+    "review": bench_review,
+    "queue": bench_queue,
     "record": bench_record,
+    "stats": bench_stats,
     "load": bench_load,
+    "export": bench_export,
 }
 
 
@@ -267,6 +463,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15, help="timed runs per figure (median reported)")
     parser.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS), help="run only these benchmarks")
     args = parser.parse_args()
+    # A student's install has compiled bytecode (pip writes it); make sure
+    # this checkout's does too, whatever PYTHONDONTWRITEBYTECODE says.
+    import compileall
+
+    import osteo_learn
+
+    compileall.compile_dir(Path(osteo_learn.__file__).parent, quiet=1)
     collection = generate.generate(generate.DATA, 100_000, 1_000_000)
     print("| what | osteo-learn | floor | ratio | target | verdict | notes |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

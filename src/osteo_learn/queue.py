@@ -28,7 +28,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
 __all__ = ["REPEAT_GAP", "Counts", "Entry", "Kind", "Plan", "Queue", "plan"]
 
@@ -49,8 +49,9 @@ class Kind(enum.StrEnum):
     REPEAT = "repeat"
 
 
-@dataclass(frozen=True)
-class Entry(Generic[T]):
+class Entry(NamedTuple, Generic[T]):
+    """A card in the queue and why it is there (a tuple: cheap to make by the hundred)."""
+
     card: T
     kind: Kind
 
@@ -115,20 +116,22 @@ def plan(
         if reviews >= review_limit:
             over_limit = True
             break
-        if key(card) in taken:
+        sibling = key(card)
+        if sibling in taken:
             buried_reviews += 1
             continue
-        taken.add(key(card))
+        taken.add(sibling)
         entries.append(Entry(card, Kind.REVIEW))
         reviews += 1
     added = buried_new = 0
     for card in new:
         if added >= new_limit:
             break
-        if key(card) in taken:
+        sibling = key(card)
+        if sibling in taken:
             buried_new += 1
             continue
-        taken.add(key(card))
+        taken.add(sibling)
         entries.append(Entry(card, Kind.NEW))
         added += 1
     return Plan(tuple(entries), buried_reviews, buried_new, over_limit)

@@ -47,9 +47,6 @@ EXIT_INTERRUPTED = 130
 MAX_WIDTH = 90
 """Text is wrapped to the terminal's width, but no wider than this, to stay readable."""
 
-_SPARE_CARDS = 100
-"""Extra due and new cards fetched beyond the limits, to replace buried siblings."""
-
 _CLEAR = "\x1b[H\x1b[2J"
 _ERASE_LINE = "\r\x1b[K"
 
@@ -179,8 +176,10 @@ class Session:
         o, s = self.options, self.settings
         review_limit = s.reviews_per_day if o.review_limit is None else o.review_limit
         new_limit = max(0, s.new_per_day - self.store.new_introduced(self.today)) if o.new_limit is None else o.new_limit
-        due = self.store.due_cards(self.today, o.deck_ids, o.tags, limit=review_limit + _SPARE_CARDS) if review_limit else []
-        new = self.store.new_cards(o.deck_ids, o.tags, limit=new_limit + _SPARE_CARDS) if new_limit else []
+        # Streams: the plan reads only as many cards as it takes (buried
+        # siblings are replaced by the next ones).
+        due = self.store.each_due(self.today, o.deck_ids, o.tags) if review_limit else []
+        new = self.store.each_new(o.deck_ids, o.tags) if new_limit else []
         return queue.plan(
             due,
             new,
@@ -235,7 +234,7 @@ class Session:
             return None
         return queue.plan(
             [],
-            self.store.new_cards(o.deck_ids, o.tags, limit=ahead + _SPARE_CARDS),
+            self.store.each_new(o.deck_ids, o.tags),
             studied_siblings=self.store.reviewed_siblings(self.today),
             review_limit=0,
             new_limit=ahead,

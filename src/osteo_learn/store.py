@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
+from itertools import islice
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,26 +38,62 @@ class ReviewKind:
     REPEAT = "repeat"
 
 
-@dataclass(frozen=True)
 class StoredCard:
-    """A card as studied: one deck entry at one ordinal, with its schedule."""
+    """A card as studied: one deck entry at one ordinal, with its schedule.
 
-    pk: int
-    deck_id: str
-    card: Card
-    ordinal: int
-    state: sm2.CardState
-    retired: bool = False
+    Built straight from a database row; the card's text (JSON) and its state
+    are decoded on first use, so a queue of hundreds of cards costs little
+    until a card is shown. Immutable, and equal when all fields are equal.
+    """
+
+    __slots__ = ("_row", "_card", "_state")
+
+    def __init__(self, row: Sequence):
+        self._row = row
+        self._card: Card | None = None
+        self._state: sm2.CardState | None = None
+
+    pk = property(lambda self: self._row[0])
+    deck_id = property(lambda self: self._row[1])
+    card_id = property(lambda self: self._row[2])
+    ordinal = property(lambda self: self._row[3])
+    kind = property(lambda self: self._row[4])
+    retired = property(lambda self: bool(self._row[8]))
+
+    @property
+    def card(self) -> Card:
+        if self._card is None:
+            _, _, card_id, _, kind, tags, fields, source = self._row[:8]
+            self._card = Card(card_id, tuple(tags.split()), source, _content(kind, fields))
+        return self._card
+
+    @property
+    def state(self) -> sm2.CardState:
+        if self._state is None:
+            self._state = _state(*self._row[9:15])
+        return self._state
 
     @property
     def sibling_key(self) -> tuple[str, str]:
         """Cards of one deck entry (the deletions of a cloze) share this key."""
-        return (self.deck_id, self.card.id)
+        return self._row[1:3]
 
     @property
     def label(self) -> str:
-        suffix = f" c{self.ordinal}" if self.card.kind is Kind.CLOZE else ""
-        return f"{self.deck_id}/{self.card.id}{suffix}"
+        suffix = f" c{self.ordinal}" if self.kind == Kind.CLOZE else ""
+        return f"{self.deck_id}/{self.card_id}{suffix}"
+
+    def _key(self) -> tuple:
+        return (self.pk, self.deck_id, self.card, self.ordinal, self.state, self.retired)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StoredCard) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.pk, self.deck_id, self.card_id, self.ordinal))
+
+    def __repr__(self) -> str:
+        return f"StoredCard({self.label}, pk={self.pk}, state={self.state!r}, retired={self.retired})"
 
 
 @dataclass(frozen=True)
@@ -173,12 +210,6 @@ def _state_values(state: sm2.CardState) -> tuple:
         state.lapses,
         state.last_review.isoformat(),
     )
-
-
-def _stored_card(row: Sequence) -> StoredCard:
-    pk, deck_id, card_id, ordinal, kind, tags, fields, source, retired = row[:9]
-    card = Card(card_id, tuple(tags.split()), source, _content(kind, fields))
-    return StoredCard(pk, deck_id, card, ordinal, _state(*row[9:]), bool(retired))
 
 
 def _review(row: Sequence) -> Review:
@@ -407,11 +438,12 @@ class Store:
 
     # -- cards -----------------------------------------------------------
 
-    def _cards(self, where: str, params: Sequence = (), order: str = "c.deck_id, c.position, c.ord", limit: int | None = None) -> list[StoredCard]:
+    def _each(self, where: str, params: Sequence = (), order: str = "c.deck_id, c.position, c.ord") -> Iterator[StoredCard]:
         sql = f"SELECT {_CARD_COLUMNS} FROM cards AS c WHERE {where} ORDER BY {order}"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
-        return [_stored_card(row) for row in self.conn.execute(sql, params)]
+        return map(StoredCard, self.conn.execute(sql, params))
+
+    def _cards(self, where: str, params: Sequence = ()) -> list[StoredCard]:
+        return list(self._each(where, params))
 
     def card(self, pk: int) -> StoredCard:
         found = self._cards("c.id = ?", (pk,))
@@ -437,7 +469,7 @@ class Store:
             f" WHERE {' AND '.join(['c.retired = 0', *where])} ORDER BY d.rank, d.id, c.position, c.ord"
         )
         for row in self.conn.execute(sql, params):
-            yield _stored_card(row)
+            yield StoredCard(row)
 
     def standing_answers(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[LoggedAnswer]:
         """The answers not undone of the cards not retired, narrowed by deck and tag,
@@ -451,27 +483,26 @@ class Store:
         for card_pk, reviewed_at, day, *rest in self.conn.execute(sql, params):
             yield LoggedAnswer(card_pk, reviewed_at, date.fromisoformat(day), *rest)
 
+    def each_due(self, today: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[StoredCard]:
+        """Reviews due on or before ``today``, most overdue first, read as they are consumed."""
+        where, params = _filters(deck_ids, tags)
+        sql = " AND ".join(["c.due <= ?", "c.retired = 0", *where])
+        return self._each(sql, [today.isoformat(), *params], order="c.due, c.deck_id, c.position, c.ord")
+
+    def each_new(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[StoredCard]:
+        """Never-reviewed cards in deck order, read as they are consumed."""
+        where, params = _filters(deck_ids, tags)
+        return self._each(" AND ".join(["c.due IS NULL", "c.retired = 0", *where]), params)
+
     def due_cards(
         self, today: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), limit: int | None = None
     ) -> list[StoredCard]:
         """Reviews due on or before ``today``, most overdue first."""
-        where, params = _filters(deck_ids, tags)
-        return self._cards(
-            " AND ".join(["c.due <= ?", "c.retired = 0", *where]),
-            [today.isoformat(), *params],
-            order="c.due, c.deck_id, c.position, c.ord",
-            limit=limit,
-        )
+        return list(islice(self.each_due(today, deck_ids, tags), limit))
 
     def new_cards(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), limit: int | None = None) -> list[StoredCard]:
         """Never-reviewed cards in deck order."""
-        where, params = _filters(deck_ids, tags)
-        return self._cards(
-            " AND ".join(["c.due IS NULL", "c.retired = 0", *where]),
-            params,
-            order="c.deck_id, c.position, c.ord",
-            limit=limit,
-        )
+        return list(islice(self.each_new(deck_ids, tags), limit))
 
     def count_due(self, today: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> int:
         where, params = _filters(deck_ids, tags)
@@ -538,7 +569,7 @@ class Store:
             " ON l.card = c.id JOIN reviews AS r ON r.id = l.last"
             f" WHERE {' AND '.join(['r.grade < 4', 'c.retired = 0', *where])} ORDER BY l.last"
         )
-        return [_stored_card(row) for row in self.conn.execute(sql, [day.isoformat(), *params])]
+        return [StoredCard(row) for row in self.conn.execute(sql, [day.isoformat(), *params])]
 
     # -- answering -------------------------------------------------------
 
@@ -716,12 +747,8 @@ class Store:
         """Reviewed cards with the lowest EF, then the most lapses; only cards below
         the starting EF or with a lapse."""
         where, params = _filters(deck_ids, ())
-        return self._cards(
-            " AND ".join(["c.due IS NOT NULL", "c.retired = 0", f"(c.ease < {sm2.INITIAL_EASE} OR c.lapses > 0)", *where]),
-            params,
-            order="c.ease, c.lapses DESC",
-            limit=limit,
-        )
+        where = ["c.due IS NOT NULL", "c.retired = 0", f"(c.ease < {sm2.INITIAL_EASE} OR c.lapses > 0)", *where]
+        return list(islice(self._each(" AND ".join(where), params, order="c.ease, c.lapses DESC"), limit))
 
     # -- settings --------------------------------------------------------
 
