@@ -36,7 +36,9 @@ from osteo_learn import library  # noqa: E402
 from osteo_learn.store import Store  # noqa: E402
 
 PYTHON = sys.executable
-TOOL = [PYTHON, "-m", "osteo_learn"]
+# The installed console script, as a student runs it (python -m as a fallback).
+_SCRIPT = Path(PYTHON).with_name("osteo-learn")
+TOOL = [str(_SCRIPT)] if _SCRIPT.exists() else [PYTHON, "-m", "osteo_learn"]
 # The synthetic history ends on 2026-09-23; the benchmarks study the day after.
 TODAY = date(2026, 9, 24)
 ENV = {**os.environ, "OSTEO_LEARN_TODAY": TODAY.isoformat(), "NO_COLOR": "1"}
