@@ -110,31 +110,28 @@ def plan(
     for card in repeats:
         entries.append(Entry(card, Kind.REPEAT))
         taken.add(key(card))
-    reviews = buried_reviews = 0
-    over_limit = False
-    for card in due:
-        if reviews >= review_limit:
-            over_limit = True
-            break
-        sibling = key(card)
-        if sibling in taken:
-            buried_reviews += 1
-            continue
-        taken.add(sibling)
-        entries.append(Entry(card, Kind.REVIEW))
-        reviews += 1
-    added = buried_new = 0
-    for card in new:
-        if added >= new_limit:
-            break
-        sibling = key(card)
-        if sibling in taken:
-            buried_new += 1
-            continue
-        taken.add(sibling)
-        entries.append(Entry(card, Kind.NEW))
-        added += 1
+    buried_reviews, over_limit = _take(due, Kind.REVIEW, review_limit, key, taken, entries)
+    buried_new, _ = _take(new, Kind.NEW, new_limit, key, taken, entries)
     return Plan(tuple(entries), buried_reviews, buried_new, over_limit)
+
+
+def _take(
+    cards: Iterable[T], kind: Kind, limit: int, key: Callable[[T], Hashable], taken: set, entries: list[Entry[T]]
+) -> tuple[int, bool]:
+    """Add up to ``limit`` cards whose siblings are not taken; return how many were
+    buried, and whether cards were left over at the limit."""
+    added = buried = 0
+    for card in cards:
+        if added >= limit:
+            return buried, True
+        sibling = key(card)
+        if sibling in taken:
+            buried += 1
+            continue
+        taken.add(sibling)
+        entries.append(Entry(card, kind))
+        added += 1
+    return buried, False
 
 
 def _count(entries: Iterable[Entry]) -> Counts:
