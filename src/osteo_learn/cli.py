@@ -201,6 +201,7 @@ def review(ctx: click.Context, db_path: Path | None, deck_ids, tags, new_limit: 
     store, settings, now, today = _open(db_path)
     with store:
         _known_decks(store, deck_ids)
+        store.check_writable()  # refuse now, not after the first answer
         code = session.run(store, settings, now, today, session.Options(deck_ids, tags, new_limit, review_limit))
     ctx.exit(code)
 

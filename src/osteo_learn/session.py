@@ -36,6 +36,7 @@ from typing import TextIO
 from osteo_learn import clock, queue, sm2, terminal
 from osteo_learn.card_screen import CardScreen, CardView, allowed_grades, when
 from osteo_learn.cards import Vignette
+from osteo_learn.errors import OsteoError
 from osteo_learn.queue import Entry
 from osteo_learn.settings import Settings
 from osteo_learn.store import Review, Store, StoredCard
@@ -169,6 +170,16 @@ class Session:
             interrupted = end.interrupted
         except KeyboardInterrupt:
             interrupted = True
+        except OsteoError:
+            # An answer could not be saved (a full disk, a read-only file):
+            # the ones before it are. Sum them up; the command then reports
+            # the error and exits 1.
+            try:
+                self.summary(interrupted=False)
+                self.line(self.style.dim("  Stopped by the error below; every answer above is saved."))
+            except Exception:
+                pass  # the error to report is the first one
+            raise
         self.summary(interrupted)
         return EXIT_INTERRUPTED if interrupted else 0
 

@@ -13,6 +13,7 @@ that a replay of its log rebuilds (see :meth:`Store.replayed_state`).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from itertools import islice
@@ -241,9 +242,10 @@ _REVIEW_COLUMNS = (
 class Store:
     """An open student database. Use :func:`open_store` to get one."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection):
+    def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool = False):
         self.path = path
         self.conn = conn
+        self.read_only = read_only
 
     # -- opening ---------------------------------------------------------
 
@@ -253,18 +255,25 @@ class Store:
 
         A file that is not an osteo-learn database, a damaged one, or one
         written by a newer version is refused and left exactly as it was.
+        A database this process cannot write (the file, or the folder that
+        would hold its -wal and -shm files) is opened read-only: it can be
+        read, and every write is refused with a clear error.
         """
         path = Path(path)
         _refuse_foreign_file(path)
+        read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+        if not path.exists():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot create the folder for the database {path}: {error.strerror}") from None
+            if not os.access(path.parent, os.W_OK):
+                raise StoreError(f"cannot create the database {path}: the folder {path.parent} is read-only")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(f"cannot create the folder for the database {path}: {error.strerror}") from None
-        try:
-            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+            conn = _connect(path, read_only)
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the database {path}: {error}") from None
-        store = cls(path, conn)
+        store = cls(path, conn, read_only)
         try:
             store._prepare()
         except BaseException:
@@ -277,10 +286,14 @@ class Store:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             version, app_id, tables = self._identity()
         except sqlite3.DatabaseError as error:
-            raise StoreError(f"{self.path} is not a usable osteo-learn database ({error}); it was left untouched") from None
+            if _damaged(error):
+                raise StoreError(f"{self.path} is not a usable osteo-learn database ({error}); it was left untouched") from None
+            raise StoreError(f"cannot open the database {self.path}: {_reason(self.path, error)}; it was left untouched") from None
         schema.check_identity(self.path, version, app_id, tables)
         if version < schema.VERSION:
             self._migrate()
+        if self.read_only:
+            return
         try:
             self.conn.execute("PRAGMA journal_mode = WAL")
         except sqlite3.DatabaseError as error:
@@ -309,9 +322,15 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def check_writable(self) -> None:
+        """Raise :class:`StoreError` now if the database cannot be written (opened read-only)."""
+        if self.read_only:
+            raise StoreError(_write_failure(self.path, "readonly"))
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once so concurrent writers queue."""
+        self.check_writable()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
@@ -320,11 +339,19 @@ class Store:
             yield self.conn
             self.conn.commit()
         except sqlite3.OperationalError as error:
-            self.conn.rollback()
+            self._rollback()
             raise StoreError(_write_failure(self.path, error)) from None
         except BaseException:
-            self.conn.rollback()
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        # After a failed write (a full disk) the transaction may already be
+        # gone; the error that caused it is the one to report.
+        try:
+            self.conn.rollback()
+        except sqlite3.Error:
+            pass
 
     # -- decks -----------------------------------------------------------
 
@@ -810,6 +837,18 @@ def _log_filter(deck_ids: Sequence[str]) -> tuple[str, list]:
     return f" AND card IN (SELECT id FROM cards WHERE deck_id IN ({marks}))", list(deck_ids)
 
 
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    if not read_only:
+        return sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    # Read-only. With no -wal file holding changes, the file alone is the
+    # whole database: read it as immutable, which needs no -shm file (the
+    # folder may not allow one) and creates none.
+    wal = path.with_name(path.name + "-wal")
+    pending = wal.exists() and wal.stat().st_size > 0
+    uri = path.absolute().as_uri() + ("?mode=ro" if pending else "?mode=ro&immutable=1")
+    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+
+
 def _refuse_foreign_file(path: Path) -> None:
     """Refuse, before SQLite touches it, a path that is not an SQLite database."""
     if path.is_dir():
@@ -819,9 +858,14 @@ def _refuse_foreign_file(path: Path) -> None:
             header = file.read(100)
     except FileNotFoundError:
         return
+    except NotADirectoryError:
+        blocker = next((p for p in path.parents if p.is_file()), path.parent)
+        raise StoreError(f"cannot create the database {path}: {blocker} is a file, not a folder") from None
     except OSError as error:
         raise StoreError(f"cannot read the database {path}: {error.strerror}") from None
-    if not header:
+    if not header or _hot_journal(path):
+        # A process was killed in the middle of a write: SQLite puts the file
+        # back as it was from the journal when it opens it.
         return
     if not header.startswith(_SQLITE_HEADER):
         raise StoreError(f"{path} is not an osteo-learn database (not an SQLite file); it was left untouched")
@@ -837,15 +881,45 @@ def _refuse_foreign_file(path: Path) -> None:
         )
 
 
-def _write_failure(path: Path, error: sqlite3.OperationalError) -> str:
+_JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
+
+
+def _hot_journal(path: Path) -> bool:
+    """A rollback journal left by a write that did not finish (SQLite's own magic number first)."""
+    try:
+        with path.with_name(path.name + "-journal").open("rb") as journal:
+            return journal.read(8) == _JOURNAL_MAGIC
+    except OSError:
+        return False
+
+
+def _damaged(error: sqlite3.DatabaseError) -> bool:
+    """The file itself is at fault (not an SQLite file, or damaged), not the disk or its permissions."""
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or not isinstance(error, sqlite3.OperationalError)
+
+
+def _reason(path: Path, error: sqlite3.Error | str) -> str:
+    """Why SQLite could not open or write the database, in the student's words."""
     text = str(error)
-    if "readonly" in text or "read-only" in text:
-        why = "it is read-only"
-    elif "full" in text:
-        why = "the disk is full"
-    elif "locked" in text or "busy" in text:
-        why = "another osteo-learn process kept it busy for too long"
-    else:
-        why = text
-    return f"cannot write to the database {path}: {why}; nothing was changed"
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        return "it is read-only"
+    if name == "SQLITE_FULL" or "full" in text or (name.startswith("SQLITE_IOERR") and _disk_full(path)):
+        return "the disk is full"
+    if name.startswith("SQLITE_BUSY") or "locked" in text or "busy" in text:
+        return "another osteo-learn process kept it busy for too long"
+    return text
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        stat = os.statvfs(path.parent)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < 64 * 1024
+
+
+def _write_failure(path: Path, error: sqlite3.Error | str) -> str:
+    return f"cannot write to the database {path}: {_reason(path, error)}; nothing was changed"
 
