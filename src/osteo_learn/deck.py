@@ -25,7 +25,7 @@ _TAG_PATTERN = re.compile(r"[^\s\"]+")
 _TABLE_HEADER = re.compile(r"^\s*\[")
 _CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
 _KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
-_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_POSITION = re.compile(r"\((?:at line (\d+), column (\d+)|at end of document)\)")
 
 DECK_FIELDS = ("id", "title", "description", "source", "cards")
 SOURCE_FIELDS = ("title", "file")
@@ -96,7 +96,13 @@ def parse(text: str, path: Path) -> Deck:
     except tomllib.TOMLDecodeError as error:
         position = _TOML_POSITION.search(str(error))
         message = _TOML_POSITION.sub("", str(error)).strip()
-        line = int(position.group(1)) if position else None
+        line = None
+        if position and position.group(1):
+            line = int(position.group(1))
+        elif position:
+            # Cut short: point at the last line that has anything on it.
+            line = text.rstrip().count("\n") + 1
+            message += ", at the end of the file"
         raise DeckError([Problem(path, f"invalid TOML: {message}", line)]) from None
     checker = _Checker(path, _Lines.scan(text))
     deck = checker.deck(data)
@@ -118,7 +124,8 @@ class _Lines:
     def scan(cls, text: str) -> _Lines:
         lines = cls()
         keys = lines.top
-        for number, line in enumerate(text.splitlines(), start=1):
+        # Lines as TOML counts them: only \n ends one (splitlines() would also split at U+2028).
+        for number, line in enumerate(text.split("\n"), start=1):
             if _CARDS_HEADER.match(line):
                 keys = {}
                 lines.cards.append((number, keys))
@@ -203,7 +210,7 @@ class _Checker:
         path = self.path.parent / file
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
+        except (OSError, ValueError) as error:  # ValueError: not UTF-8, or a NUL in the name
             reason = "no such file" if isinstance(error, FileNotFoundError) else f"cannot be read ({error})"
             self.problem(
                 f"source document '{file}' (looked for {path}): {reason}",
