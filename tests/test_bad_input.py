@@ -3,9 +3,11 @@ Anki, and wrong command-line arguments."""
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import tomllib
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -14,10 +16,15 @@ from click.testing import CliRunner
 from conftest import BUNDLED_DECK
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from study_deck import write_deck as write_study_deck
+
+from test_export import anki, import_into, visible_text  # noqa: F401 (anki is a fixture)
+from test_review_pty import finish, press, spawn
 
 from osteo_learn import deck as deck_module
 from osteo_learn.cards import Deck
 from osteo_learn.cli import cli
+from osteo_learn.terminal import width_of
 
 # -- a tiny TOML writer, to turn generated data into deck files -------------------
 
@@ -177,7 +184,7 @@ def assert_parses_or_reports_located_problems(text: str, path: Path = BUNDLED_DE
         return None
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(decks())
 @example({"source": {"title": "T", "file": "sources\x00.txt"}})  # once a ValueError from open()
 def test_random_toml_decks_load_or_fail_with_located_problems(document):
@@ -217,7 +224,7 @@ def mutations(draw):
     return "".join(lines)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 @example(BUNDLED_TEXT[: BUNDLED_TEXT.index("[[cards]]") + 3])  # cut inside a table header
 @example(BUNDLED_TEXT.replace('front = "', 'front = """', 1))  # a string left open to the end
@@ -274,3 +281,238 @@ def test_check_reports_mutated_deck_files_without_a_traceback(tmp_path):
     for file in files:
         assert re.search(rf"^{re.escape(str(file))}:\d*:? ", result.output, re.MULTILINE), file.name
     assert result.output.splitlines()[-1] == f"Error: {len(files)} of {len(files)} deck file(s) have problems"
+
+
+# -- hostile card text: on the terminal and in Anki ---------------------------------
+
+CLEAR = "\x1b[2J\x1b[H"
+TITLE = "\x1b]0;owned\x07"
+CURSOR = "\x1b[10;10H\x1b[A\x1b[31m"
+C1 = "\x9b2J\x9d0;c1 title\x9c\x85"
+CONTROLS = "\x07\x08\r\x00\x7f"
+ARABIC = "هشاشة العظام"
+HEBREW = "אוסטאופורוזיס"
+COMBINING = "Cafe\u0301 e\u0301\u0301 n\u0303"
+SCRIPT = "<script>alert(1)</script>"
+LONG_WORDS = " ".join(f"bone{n}" for n in range(900))  # 5,000+ characters on one line
+LONG_WORD = "x" * 5000
+
+HOSTILE_SOURCE = (
+    f"Hostile text\nArabic {ARABIC} and Hebrew {HEBREW} read right to left. {COMBINING} combine.\n"
+    f"Markup {SCRIPT} &amp; <b>bold</b> and templates {{{{Front}}}} }}}} stay text.{CLEAR}\n"
+)
+
+HOSTILE_DECK = {
+    "id": "demo",
+    "title": f"Hostile{TITLE} <deck> {{{{Front}}}}{CLEAR}",
+    "description": f"Every field hostile.{C1}",
+    "source": {"title": f"Source{TITLE}", "file": "sources/demo.txt"},
+    "cards": [
+        {
+            "id": "hostile-basic",
+            "kind": "basic",
+            "tags": ["html<b>", "rtl"],
+            "front": f"Front{CLEAR} {{{{Front}}}} {{{{c1::x}}}} }}}} {SCRIPT} &amp; {TITLE}{ARABIC} {COMBINING}{CONTROLS}?",
+            "back": f"Back{CURSOR} {HEBREW} <img src=x onerror=alert(2)> {{{{Back}}}}{C1}",
+            "source": f"Arabic {ARABIC} and Hebrew {HEBREW}",
+        },
+        {
+            "id": "hostile-cloze",
+            "kind": "cloze",
+            "tags": ["cloze"],
+            "text": f"{CURSOR}The {{{{c1::<b>spine</b> & co}}}} holds {{{{c2::{HEBREW}::Hebrew}}}} }}}} {{{{Front}}}}{C1}",
+            "extra": f"{ARABIC}{CONTROLS} {{{{Extra}}}} {SCRIPT}",
+            "source": f"Markup {SCRIPT} &amp; <b>bold</b>",
+        },
+        {
+            "id": "hostile-case",
+            "kind": "vignette",
+            "tags": ["case"],
+            "stem": f"{LONG_WORDS}{TITLE}",
+            "question": f"Which {{{{Question}}}} <i>test</i>?{CLEAR}",
+            "options": [SCRIPT, "A & B", "{{c1::x}}", ARABIC],
+            "answer": "A & B",
+            "explanation": f"{LONG_WORD}{C1} {COMBINING}",
+            "source": f"templates {{{{Front}}}} }}}} stay text.{CLEAR}",
+        },
+    ],
+}
+
+# The terminal sequences the review itself writes (colour, clearing the screen, erasing the hint line).
+_OWN_SEQUENCES = re.compile(r"\x1b\[[0-9;]*m|\x1b\[H\x1b\[2J|\r\x1b\[K")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.fixture
+def hostile_db(tmp_path) -> Path:
+    folder = tmp_path / "decks"
+    (folder / "sources").mkdir(parents=True)
+    (folder / "sources" / "demo.txt").write_text(HOSTILE_SOURCE, encoding="utf-8")
+    (folder / "demo.toml").write_text(toml_document(HOSTILE_DECK), encoding="utf-8")
+    db = tmp_path / "hostile.db"
+    result = CliRunner().invoke(cli, ["add-deck", "--db", str(db), str(folder / "demo.toml")])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def assert_shown_harmlessly(text: str, width: int) -> None:
+    """No control character from the deck; the text itself still there; lines wrapped to ``width``."""
+    assert not _CONTROL.search(text), repr(_CONTROL.search(text).group(0))
+    for expected in (ARABIC, HEBREW, "Cafe\u0301", "e\u0301\u0301", SCRIPT, "&amp;", "{{Front}}", "{{c1::x}}", "}}", "bone899"):
+        assert expected in text, expected
+    assert max(width_of(line) for line in text.split("\n")) <= width
+
+
+def test_hostile_card_text_is_shown_harmlessly_in_line_mode(hostile_db):
+    # Each card: reveal (or pick B, the right option), show the source, grade.
+    keys = ["", "s", "4", "", "s", "5", "b", "s", "4"]
+    result = CliRunner().invoke(
+        cli,
+        ["review", "--db", str(hostile_db), "--deck", "demo"],
+        input="".join(k + "\n" for k in keys),
+        env={"OSTEO_LEARN_TODAY": "2026-03-02", "COLUMNS": "80"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Session over." in result.output
+    assert_shown_harmlessly(result.output, 80)
+    assert "The [...] holds" in result.output  # the cloze still hides its deletion
+
+
+def test_hostile_card_text_is_shown_harmlessly_on_a_terminal_with_colour(hostile_db):
+    child = spawn(hostile_db, colour=True)
+    seen = io.StringIO()
+    child.logfile_read = seen
+    child.expect_exact("show the answer")
+    press(child, " ", "grade")
+    press(child, "s", "Source")
+    press(child, "4", "show the answer")  # the cloze
+    press(child, " ", "grade")
+    press(child, "5", "choose an answer")  # the case
+    press(child, "b", "grade")
+    press(child, "4", "Session over.")
+    assert finish(child) == 0
+    # Only the review's own sequences: without them, no escape or control character is left.
+    shown = _OWN_SEQUENCES.sub("\n", seen.getvalue()).replace("\r\n", "\n")
+    assert "\x1b[1m" in seen.getvalue()
+    assert_shown_harmlessly(shown, 90)
+
+
+def test_hostile_card_text_exports_to_anki_as_text(tmp_path, hostile_db, anki):
+    package = tmp_path / "hostile.apkg"
+    result = CliRunner().invoke(cli, ["export", "--db", str(hostile_db), "--deck", "demo", "-o", str(package)])
+    assert result.exit_code == 0, result.output
+    log = import_into(anki, package, with_scheduling=False)
+    assert (len(log.new), len(log.conflicting)) == (3, 0)
+    fields = [field for nid in anki.find_notes("tag:osteo::deck::demo") for field in anki.get_note(nid).fields]
+    sides = []
+    for card_id in anki.find_cards("tag:osteo::deck::demo"):
+        card = anki.get_card(card_id)
+        sides += [re.sub(r"<style>.*?</style>", "", side, flags=re.DOTALL) for side in (card.question(), card.answer())]
+    assert len(sides) == 8  # basic, cloze c1 and c2, case: question and answer each
+    names = [name for name in (d.name for d in anki.decks.all_names_and_ids()) if name.startswith("Osteo Learn::")]
+    assert names == ["Osteo Learn::Hostile <deck> {{Front}}"]
+    for text in fields + sides:
+        # Terminal sequences are dropped whole (no "[2J" left behind), like on the terminal.
+        assert not _CONTROL.search(text) and "[2J" not in text and "owned" not in text, text[:300]
+        # Markup arrives escaped: no element from the deck is ever created.
+        for tag in ("<script", "<img", "<b>", "<i>"):
+            assert tag not in text
+    rendered = "\n".join(sides)
+    for literal in ("&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(2)&gt;", "&amp;amp;", "&lt;b&gt;spine&lt;/b&gt; &amp; co"):
+        assert literal in rendered, literal
+    # Template syntax in a field is text: Anki does not expand it, and no template breaks.
+    for literal in ("{{Front}}", "{{c1::x}}", "{{Back}}", "{{Extra}}", "{{Question}}", "}}"):
+        assert literal in rendered, literal
+    assert "template has a problem" not in rendered.lower() and "is blank" not in rendered
+    # Anki keeps text in NFC: "e" + U+0301 arrives as "é", the same text.
+    for text in (ARABIC, HEBREW, COMBINING, "bone899", LONG_WORD):
+        assert unicodedata.normalize("NFC", text) in rendered
+    basic_question = next(side for side in sides if "ol-front" in side and "ol-back" not in side)
+    assert visible_text(basic_question).startswith("QuestionFront {{Front}} {{c1::x}} }} &lt;script&gt;")
+
+
+# -- wrong arguments -------------------------------------------------------------
+
+DB_COMMANDS = sorted(name for name, command in cli.commands.items() if any(p.name == "db_path" for p in command.params))
+# What each command needs besides --db to run (export writes its package here; review reads a q).
+RUNS = {"add-deck": ["{deck}"], "export": ["-o", "{tmp}/out.apkg"]}
+
+
+def invoke(*args: str, input: str = "q\n"):
+    return CliRunner().invoke(cli, list(args), input=input, env={"OSTEO_LEARN_TODAY": "2026-03-02"})
+
+
+def test_db_commands_are_found():
+    assert {"status", "review", "stats", "cards", "add-deck", "config", "export"} <= set(DB_COMMANDS)
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_refuses_an_unknown_option_with_usage_and_exit_2(name):
+    result = invoke(name, "--no-such-option")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Usage: cli {name} ")
+    assert "Error: No such option '--no-such-option'." in result.output
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(cli.commands) if not any(p.nargs == -1 for p in cli.commands[n].params)])
+def test_every_command_refuses_extra_arguments_with_exit_2(name):
+    result = invoke(name, "one", "two", "three")
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Usage: cli {name} ")
+    assert "Got unexpected extra argument" in result.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["review", "--new", "-1"], "Invalid value for '--new': -1 is not in the range x>=0."),
+        (["review", "--new", "x"], "Invalid value for '--new': 'x' is not a valid integer"),
+        (["review", "--limit", "x"], "Invalid value for '--limit': 'x' is not a valid integer"),
+        (["review", "--limit", "-3"], "Invalid value for '--limit': -3 is not in the range x>=0."),
+        (["review", "--deck"], "Option '--deck' requires an argument."),
+        (["cards", "--state", "bogus"], "Invalid value for '--state': 'bogus' is not one of 'new', 'due', 'learned', 'retired'."),
+        (["cards", "--tag"], "Option '--tag' requires an argument."),
+        (["stats", "--json=yes"], "Option '--json' does not take a value."),
+        (["export", "--with-progress=1"], "Option '--with-progress' does not take a value."),
+        (["export", "-o"], "Option '-o' requires an argument."),
+        (["config", "bogus"], "Invalid value for NAME: unknown setting 'bogus'"),
+        (["config", "--reset"], "--reset takes a NAME and no VALUE"),
+        (["add-deck"], "Missing argument 'PATH'."),
+        (["status", "--db"], "Option '--db' requires an argument."),
+    ],
+)
+def test_bad_values_exit_2_with_usage_and_the_reason(args, message):
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert result.output.startswith("Usage: ")
+    assert message in result.output
+
+
+@pytest.mark.parametrize("name", DB_COMMANDS)
+def test_every_command_refuses_a_folder_given_as_db_with_exit_2(tmp_path, name):
+    args = [a.format(deck=BUNDLED_DECK, tmp=tmp_path) for a in RUNS.get(name, [])]
+    result = invoke(name, "--db", str(tmp_path), *args)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--db': File '{tmp_path}' is a directory." in result.output
+
+
+@pytest.mark.parametrize("name", DB_COMMANDS)
+def test_every_command_creates_the_missing_folders_of_db(tmp_path, name):
+    db = tmp_path / "new" / "nested" / "study.db"
+    deck = write_study_deck(tmp_path / "decks")
+    args = [a.format(deck=deck, tmp=tmp_path) for a in RUNS.get(name, [])]
+    result = invoke(name, "--db", str(db), *args)
+    assert result.exit_code == 0, result.output
+    assert db.is_file()
+
+
+@pytest.mark.parametrize("name", DB_COMMANDS)
+def test_every_command_reports_a_db_under_a_file_clearly_with_exit_1(tmp_path, name):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder")
+    db = blocker / "study.db"
+    args = [a.format(deck=BUNDLED_DECK, tmp=tmp_path) for a in RUNS.get(name, [])]
+    result = invoke(name, "--db", str(db), *args)
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot create the database {db}: {blocker} is a file, not a folder\n"
+    assert blocker.read_text() == "not a folder"

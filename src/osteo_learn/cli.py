@@ -27,8 +27,26 @@ class _PathType(click.Path):
         return Path(super().convert(value, param, ctx))
 
 
-class _Group(click.Group):
+class _UsageWithEveryError:
+    """Show the usage with every usage error: click leaves it out of some
+    (an option given without its value), though they exit 2 all the same."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            error.ctx = error.ctx or ctx
+            raise
+
+
+class _Command(_UsageWithEveryError, click.Command):
+    pass
+
+
+class _Group(_UsageWithEveryError, click.Group):
     """Turns the project's errors into click's error message and exit 1, in one place."""
+
+    command_class = _Command
 
     def invoke(self, ctx: click.Context):
         try:

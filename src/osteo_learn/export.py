@@ -47,6 +47,7 @@ from osteo_learn.anki_progress import DEFAULT_CREATION_DAY, Progress
 from osteo_learn.cards import Basic, Card, Cloze, Kind, Vignette
 from osteo_learn.errors import OsteoError
 from osteo_learn.store import LoggedAnswer, Store, StoredCard
+from osteo_learn.terminal import clean
 
 class ExportError(OsteoError):
     """The package cannot be written; an existing file at the path was left as it was."""
@@ -89,8 +90,13 @@ def note_guid(deck_id: str, card_id: str) -> str:
 
 
 def text_html(text: str) -> str:
-    """Plain card text as HTML: ``<``, ``>``, ``&`` and quotes escaped, line breaks kept."""
-    escaped = html.escape(text)
+    """Plain card text as HTML: ``<``, ``>``, ``&`` and quotes escaped, line breaks kept.
+
+    Terminal escape sequences and control characters are dropped, as on the
+    review screen (:func:`osteo_learn.terminal.clean`): they mean nothing in
+    HTML, and Anki would show what follows an ESC as stray text.
+    """
+    escaped = html.escape(clean(text))
     if "\n" in escaped:
         escaped = escaped.replace("\r\n", "\n").replace("\n", "<br>")
     return escaped
@@ -315,7 +321,7 @@ def _write_collection(
 def _write_deck(cursor, deck: DeckInfo, models: dict, timestamp: float, ids: Iterator[int]) -> int:
     import genanki
 
-    anki_deck = genanki.Deck(anki_models.deck_id(deck.id), anki_models.deck_name(deck.title), text_html(deck.description))
+    anki_deck = genanki.Deck(anki_models.deck_id(deck.id), anki_models.deck_name(clean(deck.title)), text_html(deck.description))
     for model in models.values():
         anki_deck.add_model(model)
     anki_deck.write_to_db(cursor, timestamp, ids)
