@@ -23,6 +23,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import pexpect
 import pytest
 from click.testing import CliRunner
 from study_deck import DECK, DECK_ID, write_deck
@@ -692,3 +693,54 @@ def test_a_database_killed_in_the_middle_of_its_first_write_is_rolled_back_not_r
     assert result.exit_code == 0, result.output
     with Store.open(db) as store:
         assert store.deck_ids() == ["osteoporosis-leg-numbness"]
+
+
+def test_a_full_disk_mid_review_on_a_terminal_ends_cleanly_and_restores_it(tmp_path, mounts):
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if CAN_MOUNT:
+        mounts("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder))
+    db = folder / "study.db"
+    add_deck(db, tmp_path / "decks")
+    env = {**os.environ, "OSTEO_LEARN_TODAY": DAY.isoformat(), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    command = f"'{sys.executable}' -m osteo_learn review --db '{db}' --deck {DECK_ID}; echo EXIT=$?; stty -a"
+    child = pexpect.spawn(
+        "/bin/sh",
+        ["-c", command],
+        env=env,
+        dimensions=(30, 100),
+        encoding="utf-8",
+        timeout=10,
+        preexec_fn=None if CAN_MOUNT else file_size_limit(64 * 1024),
+    )
+    child.delaybeforesend = None  # echo is off in the review: no need to wait before each key
+    child.expect_exact("show the answer")
+    child.send(" ")
+    child.expect_exact("grade · s source")
+    child.send("3")
+    child.expect_exact("Saved: grade 3")
+    if CAN_MOUNT:
+        fill(folder)
+    saved = 1
+    while True:
+        found = child.expect_exact(["show the answer", "choose an answer", "Error: "])
+        if found == 2:
+            break
+        child.send(" " if found == 0 else "a")
+        child.expect_exact("grade · s source")
+        child.send("3")
+        saved += 1
+        assert saved < 30
+    screen = child.before
+    # The summary takes the hint line's place; the error stands on a line of its own.
+    assert "Session ended." in screen and "Stopped by the error below; every answer above is saved." in screen
+    assert screen.endswith("\n")
+    child.expect(r"EXIT=(\d+)")
+    assert child.match.group(1) == "1"
+    error = child.before
+    assert error.startswith(f"cannot write to the database {db}: ") and "Traceback" not in error
+    child.expect(pexpect.EOF)
+    stty = child.before
+    assert re.search(r"(?<!-)icanon", stty) and re.search(r"(?<!-)echo\b", stty) and re.search(r"(?<!-)isig", stty)
+    assert len(logged(db)) == saved - 1
+    assert_states_replay(db)
