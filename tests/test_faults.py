@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -182,19 +183,88 @@ def logged(db: Path) -> list[Row]:
     return rows
 
 
-def assert_session_logged(before: list[Row], after: list[Row], session: LineReview) -> None:
-    """The log holds exactly what the session acknowledged, plus at most the answer in flight."""
+def assert_session_logged(before: list[tuple], after: list[tuple], session: LineReview) -> tuple | None:
+    """The log holds exactly what the session acknowledged, plus at most the change in flight.
+
+    Rows are (card, grade, undone). Returns the change in flight if the log
+    does not show it: ("answer", card, grade), or ("undo", index of its row).
+    """
     assert after[: len(before)] == before, "a session changed answers it did not give"
     new = after[len(before) :]
     pending = session.pending
     extra = 1 if pending and pending[0] == "answer" and len(new) == len(session.answers) + 1 else 0
     assert len(new) == len(session.answers) + extra, (new, session.answers, pending)
-    for index, ((_, card, grade, undone), (want_card, want_grade, want_undone)) in enumerate(zip(new, session.answers)):
+    unseen = pending if pending and pending[0] == "answer" and not extra else None
+    for index, ((card, grade, undone), (want_card, want_grade, want_undone)) in enumerate(zip(new, session.answers)):
         assert (card, grade) == (want_card, want_grade)
-        in_flight_undo = pending == ("undo",) and session.standing and index == session.standing[-1]
-        assert bool(undone) == want_undone or in_flight_undo
+        if pending == ("undo",) and index == session.standing[-1]:
+            unseen = None if undone else ("undo", len(before) + index)
+        else:
+            assert bool(undone) == want_undone
     if extra:
-        assert new[-1][1:] == (pending[1], pending[2], 0)
+        assert new[-1] == (pending[1], pending[2], 0)
+    return unseen
+
+
+def plain(rows: list[Row]) -> list[tuple]:
+    return [row[1:] for row in rows]
+
+
+class Ledger:
+    """The review log as last checked, and the changes that may still surface in it.
+
+    A process killed in the middle of a commit can leave the change written
+    to the -wal file but not yet in its index: live connections do not see
+    it, and the next write takes its place; if no write comes first, it
+    shows once SQLite recovers the -wal file (when a connection opens and
+    no other is open). Such a change was never acknowledged, so either way
+    is right; anything else is not.
+    """
+
+    def __init__(self, db: Path):
+        self.db = db
+        self.rows: list[tuple] = []
+        self.unseen: list[tuple] = []
+
+    def variants(self) -> list[list[tuple]]:
+        """The log as last checked, then with each unseen change surfaced."""
+        found = [self.rows]
+        for change in self.unseen:
+            if change[0] == "answer":
+                found.append(self.rows + [(change[1], change[2], 0)])
+            else:
+                index = change[1]
+                found.append(self.rows[:index] + [(*self.rows[index][:2], 1)] + self.rows[index + 1 :])
+        return found
+
+    def now(self) -> list[tuple]:
+        """The log, checked: as last seen, or with one unseen change surfaced."""
+        rows = plain(logged(self.db))
+        assert rows in self.variants(), (rows[len(self.rows) - 1 :], self.unseen)
+        if rows != self.rows:
+            self.unseen = []
+        self.rows = rows
+        return rows
+
+    def after_session(self, session: LineReview) -> None:
+        """The log after a session ended: what it acknowledged, on top of the log as
+        last seen or with an unseen change surfaced before it wrote."""
+        after = plain(logged(self.db))
+        errors = []
+        for base in self.variants():
+            try:
+                unseen = assert_session_logged(base, after, session)
+            except AssertionError as error:
+                errors.append(error)
+                continue
+            # A session that wrote anything took the place of the earlier changes in flight.
+            if after != self.rows:
+                self.unseen = []
+            if unseen:
+                self.unseen.append(unseen)
+            self.rows = after
+            return
+        raise errors[0]
 
 
 def assert_states_replay(db: Path) -> None:
@@ -238,23 +308,35 @@ def test_sigkill_at_random_moments_keeps_every_acknowledged_answer_and_a_sound_d
     assert_states_replay(db)
 
     day = DAY
-    warm = LineReview(db, day, "--deck", DECK_ID)
+    ledger = Ledger(db)
+    # Review processes started ahead, so that their start-up overlaps the
+    # current one's answers (they only read until given a key).
+    warm: deque[LineReview] = deque()
+
+    def next_day(to: date) -> int:
+        """Study another day: the processes started for the day before are killed, wherever they are."""
+        nonlocal day
+        day = to
+        ledger.now()
+        stopped = len(warm)
+        while warm:
+            warm.popleft().kill()
+        ledger.now()
+        return stopped
+
     processes = 0
     while kills < KILLS:
-        session, warm = warm, None
+        while len(warm) < 2:
+            warm.append(LineReview(db, day, "--deck", DECK_ID))
+        session = warm.popleft()
         processes += 1
+        ledger.now()
         if session.next_card() is None:
             # Nothing left today: the session said so and ended by itself.
             assert session.finish() == 0
             found = _NEXT_REVIEW.search(session.screen)
-            day = date.fromisoformat(found.group(1)) if found else day + timedelta(days=1)
-            warm = LineReview(db, day, "--deck", DECK_ID)
+            kills += next_day(date.fromisoformat(found.group(1)) if found else day + timedelta(days=1))
             continue
-        if processes % 6 == 0:
-            day += timedelta(days=1)  # the next process studies the next day
-        # The next process starts while this one answers (it only reads until given a key).
-        warm = LineReview(db, day, "--deck", DECK_ID)
-        before = logged(db)
         how = rng.choices(["idle", "mid-answer", "mid-undo", "start-up"], [4, 4, 1, 1])[0]
         if how == "start-up":
             session.kill()
@@ -262,7 +344,7 @@ def test_sigkill_at_random_moments_keeps_every_acknowledged_answer_and_a_sound_d
             time.sleep(rng.uniform(0, 0.25))
             starting.kill()
             kills += 2
-            assert logged(db) == before
+            ledger.now()
             continue
         ended = False
         for _ in range(rng.randint(0, 8)):
@@ -276,11 +358,8 @@ def test_sigkill_at_random_moments_keeps_every_acknowledged_answer_and_a_sound_d
                 break
         if ended:
             assert session.finish() == 0
-            assert_session_logged(before, logged(db), session)
-            day += timedelta(days=1)
-            warm.kill()
-            kills += 1
-            warm = LineReview(db, day, "--deck", DECK_ID)
+            ledger.after_session(session)
+            kills += next_day(day + timedelta(days=1))
             continue
         if how == "mid-answer":
             session.grade(rng)
@@ -293,15 +372,16 @@ def test_sigkill_at_random_moments_keeps_every_acknowledged_answer_and_a_sound_d
         session.kill()
         kills += 1
         assert session.process.returncode == -signal.SIGKILL
-        after = logged(db)
-        assert_session_logged(before, after, session)
+        ledger.after_session(session)
         if processes % 10 == 0:
             assert_states_replay(db)
-    warm.kill()
+        if processes % 6 == 0:
+            kills += next_day(day + timedelta(days=1))
+    next_day(day)
     assert_states_replay(db)
-    rows = logged(db)
-    assert len(rows) > 2 * KILLS  # the sessions did answer between the kills
-    assert {card for _, card, _, _ in rows} == set(FRONTS.values())
+    rows = ledger.now()
+    assert len(rows) > KILLS  # the sessions did answer between the kills
+    assert len({card for card, _, _ in rows}) >= 4
 
 
 def logged_or_new(db: Path) -> None:
