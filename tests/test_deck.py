@@ -281,3 +281,10 @@ def test_non_utf8_deck_file_is_reported(tmp_path):
     path.write_bytes(b'id = "caf\xe9"\n')
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}: is not UTF-8 text")
+
+
+def test_tag_with_a_control_character_is_refused(tmp_path):
+    path = write_deck(tmp_path, HEADER + BASIC.replace('tags = ["mechanism"]', 'tags = ["mech\\u001b[2Janism"]'))
+    assert problems_of(path) == [
+        f"{path}:12: card 'weak-bones': tag 'mech\\x1b[2Janism' must be one word of printable characters, without spaces or quotes"
+    ]

@@ -309,8 +309,8 @@ class _Checker:
         if not raw:
             fail("'tags' is empty; give the card at least one topic tag", "tags")
         for tag in raw:
-            if not _TAG_PATTERN.fullmatch(tag):
-                fail(f"tag {tag!r} must be one word without spaces or quotes", "tags")
+            if not (_TAG_PATTERN.fullmatch(tag) and tag.isprintable()):
+                fail(f"tag {tag!r} must be one word of printable characters, without spaces or quotes", "tags")
         return tuple(raw)
 
     def card_string(self, raw: dict[str, Any], key: str, fail, required: bool = True) -> str:
