@@ -466,14 +466,13 @@ def test_an_existing_file_is_replaced_only_by_a_complete_package(tmp_path, db, d
     target = tmp_path / "out" / "demo.apkg"
     target.parent.mkdir()
     target.write_bytes(b"the previous package")
-    with open_store(db) as store:
-        cards = store.cards(("demo",))
-    # A card whose deck is not among the decks fails half-way through writing.
-    with pytest.raises(KeyError):
-        export.export_package(target, [], cards, timestamp=TIMESTAMP)
-    assert target.read_bytes() == b"the previous package"
-    assert os.listdir(target.parent) == ["demo.apkg"]
-    export.export_package(target, [export.DeckInfo("demo", "Demo")], cards, timestamp=TIMESTAMP)
+    with open_store(db) as store, store.export_selection(("demo",)) as selection:
+        # A card whose deck is not among the decks fails half-way through writing.
+        with pytest.raises(KeyError):
+            export.export_package(target, [], selection, timestamp=TIMESTAMP)
+        assert target.read_bytes() == b"the previous package"
+        assert os.listdir(target.parent) == ["demo.apkg"]
+        export.export_package(target, [export.DeckInfo("demo", "Demo")], selection, timestamp=TIMESTAMP)
     assert zipfile.is_zipfile(target)
     assert os.listdir(target.parent) == ["demo.apkg"]
 

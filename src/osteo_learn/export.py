@@ -30,23 +30,23 @@ How SM-2 progress maps onto Anki's scheduling is in
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import html
 import itertools
 import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from itertools import groupby
 from pathlib import Path
 
-from osteo_learn import anki_models
-from osteo_learn.anki_progress import DEFAULT_CREATION_DAY, Progress
-from osteo_learn.cards import Basic, Card, Cloze, Kind, Vignette
+from osteo_learn import anki_models, anki_progress
+from osteo_learn.cards import Card, Kind, Vignette
 from osteo_learn.errors import OsteoError
-from osteo_learn.store import LoggedAnswer, Store, StoredCard
+from osteo_learn.store import ExportSelection, Store
 from osteo_learn.terminal import clean
 
 class ExportError(OsteoError):
@@ -83,10 +83,29 @@ class ExportSummary:
 
 
 def note_guid(deck_id: str, card_id: str) -> str:
-    """A note's GUID: from the deck id and card id only, never from the card's text."""
-    import genanki
+    """A note's GUID: from the deck id and card id only, never from the card's text.
 
-    return genanki.guid_for(deck_id, card_id)
+    The very string ``genanki.guid_for(deck_id, card_id)`` gives (the first
+    8 bytes of the SHA-256 of ``"<deck id>__<card id>"`` written in Anki's
+    base 91), computed two base-91 digits at a time.
+    """
+    number = int.from_bytes(hashlib.sha256(f"{deck_id}__{card_id}".encode()).digest()[:8], "big")
+    pairs = _base91_pairs()
+    # 91**10 > 2**64: five pairs of digits hold any 8 bytes.
+    rest, e = divmod(number, 8281)
+    rest, d = divmod(rest, 8281)
+    rest, c = divmod(rest, 8281)
+    a, b = divmod(rest, 8281)
+    # Anki's form starts at the first nonzero digit ("a" is zero).
+    return (pairs[a] + pairs[b] + pairs[c] + pairs[d] + pairs[e]).lstrip("a")
+
+
+@functools.cache
+def _base91_pairs() -> tuple[str, ...]:
+    """Every two-digit number in Anki's base 91, as text, by value (91 * 91 = 8281)."""
+    from genanki.util import BASE91_TABLE
+
+    return tuple(high + low for high in BASE91_TABLE for low in BASE91_TABLE)
 
 
 def text_html(text: str) -> str:
@@ -96,7 +115,10 @@ def text_html(text: str) -> str:
     review screen (:func:`osteo_learn.terminal.clean`): they mean nothing in
     HTML, and Anki would show what follows an ESC as stray text.
     """
-    escaped = html.escape(clean(text))
+    # Every character clean() removes is unprintable: printable text is left as it is.
+    if not text.isprintable():
+        text = clean(text)
+    escaped = html.escape(text)
     if "\n" in escaped:
         escaped = escaped.replace("\r\n", "\n").replace("\n", "<br>")
     return escaped
@@ -104,34 +126,46 @@ def text_html(text: str) -> str:
 
 def options_html(vignette: Vignette) -> str:
     """The options as an HTML list; the right one has the class ``ol-correct``."""
-    right = vignette.answer_index
+    return _options_html(vignette.options, vignette.answer)
+
+
+def answer_html(vignette: Vignette) -> str:
+    return _answer_html(vignette.options, vignette.answer)
+
+
+def _options_html(options: Sequence[str], answer: str) -> str:
+    right = options.index(answer)
     items = "".join(
         f'<li class="ol-correct">{text_html(option)}</li>' if index == right else f"<li>{text_html(option)}</li>"
-        for index, option in enumerate(vignette.options)
+        for index, option in enumerate(options)
     )
     return f'<ol class="ol-options">{items}</ol>'
 
 
-def answer_html(vignette: Vignette) -> str:
-    letter = chr(ord("A") + vignette.answer_index)
-    return f"{letter}. {text_html(vignette.answer)}"
+def _answer_html(options: Sequence[str], answer: str) -> str:
+    letter = chr(ord("A") + options.index(answer))
+    return f"{letter}. {text_html(answer)}"
 
 
 def note_fields(card: Card) -> list[str]:
     """The note's fields, in the order of its note type (:mod:`osteo_learn.anki_models`)."""
-    content, source = card.content, text_html(card.source)
-    if isinstance(content, Basic):
-        return [text_html(content.front), text_html(content.back), source]
-    if isinstance(content, Cloze):
-        return [text_html(content.text), text_html(content.extra), source]
-    return [
-        text_html(content.stem),
-        text_html(content.question),
-        options_html(content),
-        answer_html(content),
-        text_html(content.explanation),
+    return _FIELDS[card.kind](vars(card.content), text_html(card.source))
+
+
+# A card's content (its fields as stored, by name) and its source as HTML ->
+# the note's fields, by kind.
+_FIELDS = {
+    Kind.BASIC: lambda data, source: [text_html(data["front"]), text_html(data["back"]), source],
+    Kind.CLOZE: lambda data, source: [text_html(data["text"]), text_html(data.get("extra", "")), source],
+    Kind.VIGNETTE: lambda data, source: [
+        text_html(data["stem"]),
+        text_html(data["question"]),
+        _options_html(data["options"], data["answer"]),
+        _answer_html(data["options"], data["answer"]),
+        text_html(data["explanation"]),
         source,
-    ]
+    ],
+}
 
 
 def note_tags(deck_id: str, card: Card) -> list[str]:
@@ -143,33 +177,36 @@ def note_tags(deck_id: str, card: Card) -> list[str]:
 def export_package(
     path: Path,
     decks: Sequence[DeckInfo],
-    cards: Iterable[StoredCard],
+    selection: ExportSelection,
     *,
     timestamp: float,
-    answers: Iterable[LoggedAnswer] | None = None,
+    with_progress: bool = False,
     day_start_hour: int = 4,
 ) -> ExportSummary:
-    """Write an Anki package of ``cards`` to ``path``; return what it holds.
+    """Write an Anki package of the ``selection``'s cards to ``path``; return what it holds.
 
-    ``cards`` come in deck order, the cards of one deck entry (the deletions
-    of a cloze) next to each other; every card's deck is in ``decks``. They
-    are read one at a time, so an export of any size needs little memory.
-    ``answers`` given, the package carries the progress: the cards' states
-    become their Anki schedules and the answers (those of these cards, in
-    the order they were given) the review log. ``timestamp`` (seconds since
-    the epoch) stamps the notes and seeds their ids, so the same input and
-    timestamp give the same package. The file at ``path`` is replaced only
-    once the new package is completely written.
+    Every deck of the selection is in ``decks``. With progress, the package
+    carries the cards' schedules and their answers as the review log.
+    ``timestamp`` (seconds since the epoch) stamps the notes and seeds their
+    ids, so the same input and timestamp give the same package. Notes, cards
+    and answers are streamed from the store, so an export of any size needs
+    little memory. The file at ``path`` is replaced only once the new
+    package is completely written.
     """
     path = Path(path)
+    notes, cards, reviewed = selection.counts()
+    if not notes:
+        raise NothingToExport("no cards to export; nothing was written")
     folder = _writable_folder(path)
-    summary = ExportSummary(path=path, with_progress=answers is not None)
+    summary = ExportSummary(path=path, notes=notes, with_progress=with_progress)
+    for kind, count in selection.cards_by_kind().items():
+        summary.cards[Kind(kind)] = count
     fd, temp_name = _temp_file(folder, path.name)
     try:
         with os.fdopen(fd, "wb") as out:
             with tempfile.TemporaryDirectory(prefix="osteo-learn-export-") as work:
                 collection = Path(work) / "collection.anki2"
-                _write_collection(collection, decks, cards, timestamp, answers, day_start_hour, summary)
+                _write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
                 _zip(out, collection, timestamp)
             out.flush()
             os.fsync(out.fileno())
@@ -183,6 +220,8 @@ def export_package(
             raise ExportError(f"cannot write {path}: {error.strerror or error}; nothing was changed") from None
         raise
     _fsync_folder(folder)
+    if with_progress:
+        summary.reviewed = reviewed
     summary.size = path.stat().st_size
     return summary
 
@@ -254,9 +293,9 @@ def _zip(out, collection: Path, timestamp: float) -> None:
 def _write_collection(
     collection: Path,
     decks: Sequence[DeckInfo],
-    cards: Iterable[StoredCard],
+    selection: ExportSelection,
     timestamp: float,
-    answers: Iterable[LoggedAnswer] | None,
+    with_progress: bool,
     day_start_hour: int,
     summary: ExportSummary,
 ) -> None:
@@ -269,8 +308,10 @@ def _write_collection(
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         cursor = conn.cursor()
-        # Note and card ids count milliseconds on from the export time, as in genanki.
-        ids = itertools.count(int(timestamp * 1000))
+        # Note and card ids count milliseconds on from the export time, as in
+        # genanki (notes and cards are numbered apart: ids are unique per table).
+        first_id = int(timestamp * 1000)
+        ids = itertools.count(first_id)
         genanki.Package([]).write_to_db(cursor, timestamp, ids)
         # Bulk writing goes faster with the secondary indexes built once at the end.
         indexes = cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
@@ -279,43 +320,55 @@ def _write_collection(
         genanki.Deck(anki_models.PARENT_DECK_ID, anki_models.PARENT_DECK_NAME).write_to_db(cursor, timestamp, ids)
         models = anki_models.models()
         infos = {deck.id: deck for deck in decks}
-        progress = Progress() if answers is not None else None
-        anki_deck_id = None
-        current_deck = None
-        position = 0
-        for (deck_id, _), group in groupby(cards, key=lambda stored: stored.sibling_key):
-            if deck_id != current_deck:
-                anki_deck_id = _write_deck(cursor, infos[deck_id], models, timestamp, ids)
-                current_deck = deck_id
-                summary.decks += 1
-            siblings = list(group)
-            card = siblings[0].card
-            note = genanki.Note(
-                model=models[card.kind],
-                fields=note_fields(card),
-                tags=note_tags(deck_id, card),
-                guid=note_guid(deck_id, card.id),
-                due=position,
-            )
-            note.write_to_db(cursor, timestamp, anki_deck_id, ids)
-            if progress is not None:
-                progress.add(siblings, note.cards, cursor.lastrowid)
-            position += 1
-            summary.notes += 1
-            summary.cards[card.kind] += len(siblings)
-        if not summary.notes:
-            raise NothingToExport("no cards to export; nothing was written")
-        creation_day = DEFAULT_CREATION_DAY
-        if progress is not None:
-            creation_day = progress.creation_day
-            summary.reviewed = progress.write_cards(cursor)
-            summary.revlog = progress.write_log(cursor, answers)
-        _write_collection_config(cursor, creation_day, day_start_hour, position)
+        anki_decks = {}
+        for deck_id in selection.deck_ids():
+            anki_decks[deck_id] = _write_deck(cursor, infos[deck_id], models, timestamp, ids)
+        summary.decks = len(anki_decks)
+        mod = int(timestamp)
+        cursor.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')", _note_rows(selection, first_id, mod))
+        creation_day = anki_progress.DEFAULT_CREATION_DAY
+        if with_progress:
+            creation_day = anki_progress.creation_day(selection.earliest_due())
+        cards = selection.anki_cards(
+            first_card_id=first_id,
+            first_note_id=first_id,
+            anki_decks=anki_decks,
+            mod=mod,
+            creation_day=creation_day if with_progress else None,
+        )
+        cursor.executemany(f"INSERT INTO cards VALUES ({', '.join('?' * 18)})", cards)
+        if with_progress:
+            # The store copies the review log into the collection file itself.
+            conn.commit()
+            summary.revlog = selection.write_anki_review_log(collection, first_card_id=first_id)
+        _write_collection_config(cursor, creation_day, day_start_hour, summary.notes)
         for _, sql in indexes:
             cursor.execute(sql)
         conn.commit()
     finally:
         conn.close()
+
+
+def _note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[tuple]:
+    """Rows of Anki's ``notes`` table (less the constant columns), as genanki writes them."""
+    model_ids = {
+        Kind.BASIC: anki_models.BASIC_MODEL_ID,
+        Kind.CLOZE: anki_models.CLOZE_MODEL_ID,
+        Kind.VIGNETTE: anki_models.VIGNETTE_MODEL_ID,
+    }
+    prefix = anki_models.TAG_PREFIX
+    card_tag = f"{prefix}::tag::"
+    # The tags of a note, space-separated with a space either side, start with its deck and kind.
+    heads: dict[tuple[str, str], str] = {}
+    guid, loads, fields_of, escape = note_guid, json.loads, _FIELDS, text_html
+    for number, deck_id, card_id, kind, tags, content, source in selection.notes():
+        tag_text = heads.get((deck_id, kind))
+        if tag_text is None:
+            tag_text = heads[deck_id, kind] = f" {prefix}::deck::{deck_id} {prefix}::kind::{kind} "
+        if tags:
+            tag_text += "".join(f"{card_tag}{tag} " for tag in tags.split())
+        fields = fields_of[kind](loads(content), escape(source))
+        yield (first_id + number, guid(deck_id, card_id), model_ids[kind], mod, tag_text, "\x1f".join(fields), fields[0])
 
 
 def _write_deck(cursor, deck: DeckInfo, models: dict, timestamp: float, ids: Iterator[int]) -> int:
@@ -408,16 +461,11 @@ def export_from_store(
         for record in store.deck_records()
         if not deck_ids or record.id in deck_ids
     ]
-    answers = store.standing_answers(deck_ids, tags) if with_progress else None
     try:
-        return export_package(
-            path,
-            decks,
-            store.each_card(deck_ids, tags),
-            timestamp=timestamp,
-            answers=answers,
-            day_start_hour=day_start_hour,
-        )
+        with store.export_selection(deck_ids, tags) as selection:
+            return export_package(
+                path, decks, selection, timestamp=timestamp, with_progress=with_progress, day_start_hour=day_start_hour
+            )
     except NothingToExport:
         wanted = f" with tag {', '.join(tags)}" if tags else ""
         raise NothingToExport(f"no cards to export{wanted}; nothing was written") from None

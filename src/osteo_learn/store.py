@@ -510,6 +510,40 @@ class Store:
         for card_pk, reviewed_at, day, *rest in self.conn.execute(sql, params):
             yield LoggedAnswer(card_pk, reviewed_at, date.fromisoformat(day), *rest)
 
+    @contextmanager
+    def export_selection(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[ExportSelection]:
+        """The cards not retired, narrowed by deck and tag, numbered in export order
+        (as :meth:`each_card` gives them) for the length of the ``with`` block.
+
+        The numbering is a TEMP table of this connection: it lives outside
+        the database file, so exporting writes nothing to the database.
+        """
+        where, params = _filters(deck_ids, tags)
+        conn = self.conn
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS export_selection ("
+            " number INTEGER PRIMARY KEY, card INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, first INTEGER NOT NULL,"
+            " new_day TEXT)"
+        )
+        try:
+            conn.execute("DELETE FROM temp.export_selection")
+            # A card is the first of its note when no sibling before it is exported.
+            conn.execute(
+                "INSERT INTO temp.export_selection (number, card, note, first)"
+                " SELECT row_number() OVER w - 1, id, sum(first) OVER w - 1, first FROM ("
+                " SELECT c.id, d.rank, c.deck_id, c.position, c.card_id, c.ord, NOT EXISTS ("
+                " SELECT 1 FROM cards AS s WHERE s.deck_id = c.deck_id AND s.card_id = c.card_id AND s.ord < c.ord"
+                " AND s.retired = 0) AS first"
+                f" FROM cards AS c JOIN decks AS d ON d.id = c.deck_id WHERE {' AND '.join(['c.retired = 0', *where])})"
+                " WINDOW w AS (ORDER BY rank, deck_id, position, card_id, ord ROWS UNBOUNDED PRECEDING)",
+                params,
+            )
+            conn.commit()
+            yield ExportSelection(conn)
+        finally:
+            conn.rollback()
+            conn.execute("DROP TABLE IF EXISTS temp.export_selection")
+
     def each_due(self, today: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[StoredCard]:
         """Reviews due on or before ``today``, most overdue first, read as they are consumed."""
         where, params = _filters(deck_ids, tags)
@@ -791,6 +825,150 @@ class Store:
                     "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (key, value),
                 )
+
+
+class ExportSelection:
+    """The cards of an export (see :meth:`Store.export_selection`), for writing an Anki collection.
+
+    Cards are numbered from 0 in export order, and so are their notes (one
+    per deck entry: the deletions of a cloze share a note). The rows for
+    Anki's tables come straight from SQL in the layout of those tables, so
+    a large export runs no Python per card or per answer; how SM-2 maps onto
+    Anki's scheduling is explained in :mod:`osteo_learn.anki_progress`.
+    """
+
+    _FROM = " FROM temp.export_selection AS x JOIN cards AS c ON c.id = x.card"
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def counts(self) -> tuple[int, int, int]:
+        """How many notes, cards, and reviewed cards (with a schedule)."""
+        return self._conn.execute(f"SELECT count(*) FILTER (WHERE x.first), count(*), count(c.due){self._FROM}").fetchone()
+
+    def cards_by_kind(self) -> dict[str, int]:
+        return dict(self._conn.execute(f"SELECT c.kind, count(*){self._FROM} GROUP BY c.kind"))
+
+    def deck_ids(self) -> list[str]:
+        """The decks with cards in the selection, in export order."""
+        rows = self._conn.execute(f"SELECT c.deck_id{self._FROM} GROUP BY c.deck_id ORDER BY min(x.number)")
+        return [deck_id for (deck_id,) in rows]
+
+    def earliest_due(self) -> date | None:
+        """The earliest due date of a reviewed card, None when all are new."""
+        due = self._conn.execute(f"SELECT min(c.due){self._FROM}").fetchone()[0]
+        return date.fromisoformat(due) if due else None
+
+    def notes(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
+        """One row per note, in order: its number, deck id, card id, kind, tags
+        (space-separated), fields (the content as JSON) and source sentence."""
+        return self._conn.execute(
+            f"SELECT x.note, c.deck_id, c.card_id, c.kind, c.tags, c.fields, c.source{self._FROM}"
+            " WHERE x.first ORDER BY x.number"
+        )
+
+    def anki_cards(
+        self, *, first_card_id: int, first_note_id: int, anki_decks: dict[str, int], mod: int, creation_day: date | None
+    ) -> Iterator[tuple]:
+        """Rows of Anki's ``cards`` table, in order: the card's id is ``first_card_id``
+        plus its number, its note's id ``first_note_id`` plus the note's number.
+
+        Without ``creation_day`` every card is new, due at its note's place in
+        the deck order. With it, a reviewed card is a review card (type and
+        queue 2) with its interval, EF x 1000, repetitions and lapses, due
+        that many days after ``creation_day``; a card never reviewed stays new.
+        """
+        decks = " ".join("WHEN ? THEN ?" for _ in anki_decks)
+        params: list = [first_card_id, first_note_id, *(v for pair in anki_decks.items() for v in pair), mod]
+        if creation_day is None:
+            schedule = "0, 0, x.note, 0, 0, 0, 0"
+        else:
+            schedule = (
+                "CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, CASE WHEN c.due IS NULL THEN 0 ELSE 2 END,"
+                " CASE WHEN c.due IS NULL THEN x.note ELSE CAST(julianday(c.due) - julianday(?) AS INTEGER) END,"
+                " ifnull(c.interval, 0), ifnull(c.ease * 10, 0), ifnull(c.reps, 0), ifnull(c.lapses, 0)"
+            )
+            params.append(creation_day.isoformat())
+        # Anki's ord: the cloze number minus one, else its only template, 0 (ord is 1 then).
+        return self._conn.execute(
+            f"SELECT ? + x.number, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
+            f" 0, 0, 0, 0, ''{self._FROM} ORDER BY x.number",
+            params,
+        )
+
+    def anki_review_log(self, *, first_card_id: int) -> Iterator[tuple]:
+        """The answers that stand (not undone) of the selected cards, in the order
+        they were given (UTC instant, then log order), as rows of Anki's ``revlog``:
+        (instant in ms, card id, button, interval, last interval, factor, time in ms, type).
+
+        Grades 0-2 press Again (1), 3 Hard (2), 4 Good (3), 5 Easy (4). A first
+        answer is Learn (0), a scheduled review Review (1), a same-day repeat
+        Learn on the day the card was new, else Relearn (2). Answers given in
+        the same millisecond share an instant here (see :meth:`write_anki_review_log`).
+        """
+        sql, params = self._review_log(first_card_id)
+        return self._conn.execute(sql, params)
+
+    def write_anki_review_log(self, collection: Path, *, first_card_id: int) -> int:
+        """Add the rows of :meth:`anki_review_log` to the ``revlog`` table of the
+        Anki collection file ``collection``; return how many that table holds.
+
+        An entry's id is its instant, or one past the previous entry's id when
+        that is not earlier, so answers in one millisecond get distinct ids in
+        order. The collection is attached to this connection for the copy,
+        which runs in SQL alone; nothing is written to the student's database.
+        """
+        conn = self._conn
+        sql, params = self._review_log(first_card_id)
+        conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
+        try:
+            conn.execute("PRAGMA export_collection.journal_mode = OFF")
+            conn.execute("PRAGMA export_collection.synchronous = OFF")
+            # Inserting through a view runs the trigger once per row, in the
+            # rows' order, so each id sees the one written before it.
+            conn.execute(
+                "CREATE TEMP VIEW export_revlog (id, cid, ease, ivl, lastIvl, factor, time, type)"
+                " AS SELECT 0, 0, 0, 0, 0, 0, 0, 0 WHERE 0"
+            )
+            conn.execute(
+                "CREATE TEMP TRIGGER export_revlog_insert INSTEAD OF INSERT ON export_revlog BEGIN"
+                " INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) VALUES ("
+                " max(NEW.id, (SELECT ifnull(max(id) + 1, 0) FROM export_collection.revlog)),"
+                " NEW.cid, -1, NEW.ease, NEW.ivl, NEW.lastIvl, NEW.factor, NEW.time, NEW.type);"
+                " END"
+            )
+            conn.execute(f"INSERT INTO temp.export_revlog {sql}", params)
+            count = conn.execute("SELECT count(*) FROM export_collection.revlog").fetchone()[0]
+            conn.commit()
+            return count
+        finally:
+            conn.rollback()
+            conn.execute("DROP TRIGGER IF EXISTS temp.export_revlog_insert")
+            conn.execute("DROP VIEW IF EXISTS temp.export_revlog")
+            conn.execute("DETACH DATABASE export_collection")
+
+    def _review_log(self, first_card_id: int) -> tuple[str, tuple]:
+        conn = self._conn
+        # The day of each card's first answer (one that stands), once: a
+        # repeat that day is still learning.
+        conn.execute(
+            "UPDATE temp.export_selection SET new_day = (SELECT r.day FROM reviews AS r"
+            " WHERE r.card = export_selection.card AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
+            " WHERE new_day IS NULL"
+        )
+        conn.commit()
+        sql = (
+            # Exactly: julianday() holds whole milliseconds, and a double keeps them to well under 1 ms.
+            "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER), ? + x.number,"
+            " CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END, r.interval_after,"
+            " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END,"
+            " r.ease_after * 10, min(r.duration_ms, 2147483647),"
+            " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END"
+            # +r.card: read the log in file order, looking each card up, rather than card by card.
+            " FROM reviews AS r JOIN temp.export_selection AS x ON x.card = +r.card"
+            " WHERE r.undone_at IS NULL ORDER BY r.reviewed_at, r.id"
+        )
+        return sql, (first_card_id,)
 
 
 def _filters(deck_ids: Sequence[str], tags: Sequence[str]) -> tuple[list[str], list]:
