@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -12,10 +13,12 @@ from pathlib import Path
 
 import genanki
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import CliRunner
 
-from osteo_learn import anki_models, clock, export, library
+from osteo_learn import anki_models, clock, export, library, terminal
 from osteo_learn.cli import cli
 from osteo_learn.store import Store
 
@@ -245,6 +248,141 @@ def test_standing_answers_come_in_time_order_without_undone_answers(tmp_path, db
     assert (first.interval_before, first.interval_after, first.ease_after, first.duration_ms) == (None, 1, 250, 4000)
 
 
+def test_export_selection_numbers_notes_in_deck_order_with_a_cloze_once(tmp_path, db, deck_file):
+    write_deck(deck_file.parent, order=["q3", "letters", "case", "q1", "q2"])
+    with open_store(db) as store, store.export_selection(("demo",)) as selection:
+        notes = [(number, deck_id, card_id, kind) for number, deck_id, card_id, kind, *_ in selection.notes()]
+        counts, kinds, decks = selection.counts(), selection.cards_by_kind(), selection.deck_ids()
+        due = selection.earliest_due()
+    assert notes == [
+        (0, "demo", "q3", "basic"),
+        (1, "demo", "letters", "cloze"),
+        (2, "demo", "case", "vignette"),
+        (3, "demo", "q1", "basic"),
+        (4, "demo", "q2", "basic"),
+    ]
+    assert (counts, kinds, decks, due) == ((5, 6, 0), {"basic": 3, "cloze": 2, "vignette": 1}, ["demo"], None)
+
+
+def test_export_selection_narrowed_by_tag_keeps_the_order_of_all_decks(tmp_path, db, deck_file):
+    with open_store(db) as store:
+        bundled = store.deck_ids()[0]
+        with store.export_selection(tags=("order",)) as selection:
+            notes = [(deck_id, card_id) for _, deck_id, card_id, *_ in selection.notes()]
+            decks = selection.deck_ids()
+    assert notes == [("demo", "q1"), ("demo", "q2"), ("demo", "letters"), ("demo", "q3")]
+    assert decks == ["demo"] and bundled != "demo"
+
+
+def test_export_selection_gives_anki_card_rows_numbered_in_deck_order(tmp_path, db, deck_file):
+    study(db)
+    first, decks = 1_000_000, {"demo": 77}
+    with open_store(db) as store, store.export_selection(("demo",)) as selection:
+        new = list(selection.anki_cards(first_card_id=first, first_note_id=first + 50, anki_decks=decks, mod=9, creation_day=None))
+        creation = selection.earliest_due() - timedelta(days=3)
+        reviewed = list(selection.anki_cards(first_card_id=first, first_note_id=first + 50, anki_decks=decks, mod=9, creation_day=creation))
+        states = {card.label: card.state for card in store.cards(("demo",))}
+    labels = ["demo/q1", "demo/q2", "demo/letters c1", "demo/letters c2", "demo/case", "demo/q3"]
+    # id, note id, deck, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data
+    assert [row[:6] for row in new] == [
+        (first + number, first + 50 + note, 77, ord_, 9, -1)
+        for number, (note, ord_) in enumerate([(0, 0), (1, 0), (2, 0), (2, 1), (3, 0), (4, 0)])
+    ]
+    assert [row[6:] for row in new] == [(0, 0, note, 0, 0, 0, 0, 0, 0, 0, 0, "") for note in (0, 1, 2, 2, 3, 4)]
+    for label, row in zip(labels, reviewed, strict=True):
+        state = states[label]
+        if state.due is None:
+            assert row[6:13] == (0, 0, row[1] - first - 50, 0, 0, 0, 0), label
+        else:
+            expected_due = (state.due - creation).days
+            assert row[6:13] == (2, 2, expected_due, state.interval, state.ease * 10, state.repetitions, state.lapses), label
+    assert sum(row[6] == 2 for row in reviewed) == 4
+
+
+def test_export_selection_review_log_rows_map_grades_kinds_and_exact_milliseconds(tmp_path, db, deck_file):
+    instants = [
+        datetime(2024, 2, 29, 23, 59, 59, 999_000, timezone.utc),  # last millisecond of a leap day
+        datetime(2024, 3, 1, 0, 0, 0, 1_000, timezone.utc),
+        datetime(2024, 3, 1, 12, 30, 15, 500_000, timezone.utc),
+    ]
+    with open_store(db) as store:
+        pk = next(c.pk for c in store.cards(("demo",)) if c.label == "demo/q1")
+        store.record(pk, 2, instants[0], date(2024, 2, 29), 1500)  # new, failed: Learn, Again
+        store.record(pk, 4, instants[1], date(2024, 2, 29), 2500)  # a repeat on the day it was new: Learn, Good
+        store.record(pk, 5, instants[2], date(2024, 3, 1), 99_000_000_000)  # review: Review, Easy
+        with store.export_selection(("demo",)) as selection:
+            rows = list(selection.anki_review_log(first_card_id=500))
+    expected_ms = [int(instant.timestamp() * 1000) for instant in instants]
+    assert [row[0] for row in rows] == expected_ms == [1709251199999, 1709251200001, 1709296215500]
+    # (card id, button, ivl, lastIvl, factor, time, type); q1 is card 0. The
+    # failed first answer gives 1 day and keeps EF 2.5; the repeat changes
+    # nothing; the review on the next day is the first success: 1 day again,
+    # EF 2.5 + 0.1. A duration past Anki's 32-bit column is cut to its maximum.
+    assert [row[1:] for row in rows] == [
+        (500, 1, 1, 0, 2500, 1500, 0),
+        (500, 3, 1, 1, 2500, 2500, 0),
+        (500, 4, 1, 1, 2600, 2**31 - 1, 1),
+    ]
+
+
+def test_answers_in_one_millisecond_push_later_ones_on_in_the_written_log(tmp_path, db, deck_file):
+    noon_utc = datetime(2024, 5, 6, 12, tzinfo=timezone.utc)
+    offsets_ms = [0, 0, 0, 1, 5]  # three at once, then one a millisecond later: pushed past the third
+    with open_store(db) as store:
+        pks = [c.pk for c in store.cards(("demo",))]
+        for pk, offset in zip(pks, offsets_ms):
+            store.record(pk, 4, noon_utc + timedelta(milliseconds=offset), date(2024, 5, 6), 1000)
+        collection = tmp_path / "collection.anki2"
+        genanki_collection(collection)
+        with store.export_selection(("demo",)) as selection:
+            written = selection.write_anki_review_log(collection, first_card_id=0)
+            attached = [row[1] for row in store.conn.execute("PRAGMA database_list")]
+            temp = store.conn.execute("SELECT name FROM temp.sqlite_master ORDER BY name").fetchall()
+        left = store.conn.execute("SELECT name FROM temp.sqlite_master").fetchall()
+    base = int(noon_utc.timestamp() * 1000)
+    conn = sqlite3.connect(collection)
+    ids = [row[0] for row in conn.execute("SELECT id FROM revlog ORDER BY id")]
+    conn.close()
+    assert written == 5
+    assert ids == [base, base + 1, base + 2, base + 3, base + 5]
+    # The collection was attached for the copy only; the numbering goes with the selection.
+    assert attached == ["main", "temp"]
+    assert temp == [("export_selection",), ("sqlite_autoindex_export_selection_1",)]
+    assert left == []
+
+
+def test_exporting_writes_nothing_to_the_database(tmp_path, db, deck_file):
+    study(db)
+    with open_store(db) as store:
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    files = {path.name: path.read_bytes() for path in db.parent.iterdir()}
+    with Store.open(db) as store:
+        export.export_from_store(store, tmp_path / "out.apkg", deck_ids=("demo",), with_progress=True, timestamp=TIMESTAMP)
+        export.export_from_store(store, tmp_path / "out.apkg", tags=("order",), with_progress=True, timestamp=TIMESTAMP)
+    assert {path.name: path.read_bytes() for path in db.parent.iterdir()} == files
+
+
+def genanki_collection(path: Path) -> None:
+    """An empty Anki collection as genanki creates it."""
+    conn = sqlite3.connect(path)
+    genanki.Package([]).write_to_db(conn.cursor(), TIMESTAMP, iter(()))
+    conn.commit()
+    conn.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_note_guid_is_genanki_guid_of_deck_id_and_card_id(deck_id, card_id):
+    assert export.note_guid(deck_id, card_id) == genanki.guid_for(deck_id, card_id)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_text_html_escapes_and_drops_control_characters(text):
+    expected = html.escape(terminal.clean(text)).replace("\r\n", "\n").replace("\n", "<br>")
+    assert export.text_html(text) == expected
+
+
 # -- the package -----------------------------------------------------------
 
 
@@ -269,6 +407,39 @@ def test_one_note_per_entry_with_the_note_type_of_its_kind(tmp_path, db, deck_fi
     }
     assert (summary.notes, summary.card_total) == (5, 6)
     assert {str(kind): n for kind, n in summary.cards.items()} == {"basic": 3, "cloze": 2, "vignette": 1}
+
+
+def test_notes_and_cards_are_the_rows_genanki_writes_for_the_same_notes(tmp_path, db, deck_file):
+    export_to(db, tmp_path / "out.apkg")
+    package = Package(tmp_path / "out.apkg", tmp_path)
+    collection = tmp_path / "genanki.anki2"
+    genanki_collection(collection)
+    conn = sqlite3.connect(collection)
+    models, anki_deck, first = anki_models.models(), anki_models.deck_id("demo"), int(TIMESTAMP * 1000)
+    with open_store(db) as store:
+        entries: dict[str, list] = {}
+        for stored in store.cards(("demo",)):
+            entries.setdefault(stored.card_id, []).append(stored)
+    # Given the export's ids (notes and cards each numbered on from the
+    # export time), genanki writes exactly the export's rows.
+    cards_before = 0
+    for number, siblings in enumerate(entries.values()):
+        card = siblings[0].card
+        note = genanki.Note(
+            models[card.kind],
+            export.note_fields(card),
+            tags=export.note_tags("demo", card),
+            guid=export.note_guid("demo", card.id),
+            due=number,
+        )
+        ids = iter([first + number, *range(first + cards_before, first + cards_before + len(siblings))])
+        note.write_to_db(conn.cursor(), TIMESTAMP, anki_deck, ids)
+        cards_before += len(siblings)
+    for table in ("notes", "cards"):
+        expected = conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+        assert package.conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall() == expected, table
+    assert cards_before == 6
+    conn.close()
 
 
 def test_note_types_have_fixed_ids_names_and_fields(tmp_path, db, deck_file):
