@@ -358,6 +358,7 @@ def _note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[
     }
     prefix = anki_models.TAG_PREFIX
     card_tag = f"{prefix}::tag::"
+    between = f" {card_tag}"
     # The tags of a note, space-separated with a space either side, start with its deck and kind.
     heads: dict[tuple[str, str], str] = {}
     guid, loads, fields_of, escape = note_guid, json.loads, _FIELDS, text_html
@@ -366,7 +367,7 @@ def _note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[
         if tag_text is None:
             tag_text = heads[deck_id, kind] = f" {prefix}::deck::{deck_id} {prefix}::kind::{kind} "
         if tags:
-            tag_text += "".join(f"{card_tag}{tag} " for tag in tags.split())
+            tag_text += card_tag + between.join(tags.split()) + " "
         fields = fields_of[kind](loads(content), escape(source))
         yield (first_id + number, guid(deck_id, card_id), model_ids[kind], mod, tag_text, "\x1f".join(fields), fields[0])
 
