@@ -1,11 +1,15 @@
 """Export to Anki: validated cards, and optionally the student's progress, in; an .apkg out.
 
-The cards come from the store (:class:`~osteo_learn.store.StoredCard`), which
-holds exactly what the validated deck files said at the last sync, together
-with each card's schedule and id. genanki writes the notes, the note types
-(:mod:`osteo_learn.anki_models`) and the decks into an Anki collection;
-with progress, this module then sets the scheduling columns and the review
-log in that collection, which genanki leaves alone.
+The cards come from the store (:meth:`~osteo_learn.store.Store.export_selection`),
+which holds exactly what the validated deck files said at the last sync,
+together with each card's schedule and id. genanki creates the Anki
+collection with the note types (:mod:`osteo_learn.anki_models`) and the
+decks; the notes and cards go in as genanki writes them, row for row (note
+ids, then card ids, counting milliseconds on from the export time), with
+one Python step per note (its fields, tags and GUID) and none per card.
+With progress, the cards carry their schedules and the store copies the
+review log into the collection in SQL. The export only reads the student's
+database, and streams it: memory stays small whatever the collection's size.
 
 What Anki does on import, and what follows here (Anki 26.09):
 

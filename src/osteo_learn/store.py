@@ -906,8 +906,11 @@ class ExportSelection:
         Learn on the day the card was new, else Relearn (2). Answers given in
         the same millisecond share an instant here (see :meth:`write_anki_review_log`).
         """
-        sql, params = self._review_log(first_card_id)
-        return self._conn.execute(sql, params)
+        self._note_new_days()
+        return self._conn.execute(
+            f"SELECT {_INSTANT_MS}, ? + x.number, {_REVLOG_COLUMNS}{_STANDING_ANSWERS} ORDER BY r.reviewed_at, r.id",
+            (first_card_id,),
+        )
 
     def write_anki_review_log(self, collection: Path, *, first_card_id: int) -> int:
         """Add the rows of :meth:`anki_review_log` to the ``revlog`` table of the
@@ -919,13 +922,14 @@ class ExportSelection:
         which runs in SQL alone; nothing is written to the student's database.
         """
         conn = self._conn
-        sql, params = self._review_log(first_card_id)
+        self._note_new_days()
         conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
         try:
             conn.execute("PRAGMA export_collection.journal_mode = OFF")
             conn.execute("PRAGMA export_collection.synchronous = OFF")
-            # Inserting through a view runs the trigger once per row, in the
-            # rows' order, so each id sees the one written before it.
+            # Inserting through a view runs the trigger once per row, in the rows'
+            # order. (The student's database has no table named revlog, so the
+            # trigger's INSERT finds the attached collection's.)
             conn.execute(
                 "CREATE TEMP VIEW export_revlog (id, cid, ease, ivl, lastIvl, factor, time, type)"
                 " AS SELECT 0, 0, 0, 0, 0, 0, 0, 0 WHERE 0"
@@ -937,7 +941,11 @@ class ExportSelection:
                 " NEW.cid, -1, NEW.ease, NEW.ivl, NEW.lastIvl, NEW.factor, NEW.time, NEW.type);"
                 " END"
             )
-            conn.execute(f"INSERT INTO temp.export_revlog {sql}", params)
+            conn.execute(
+                f"INSERT INTO temp.export_revlog SELECT {_INSTANT_MS}, ? + x.number, {_REVLOG_COLUMNS}"
+                f"{_STANDING_ANSWERS} ORDER BY r.reviewed_at, r.id",
+                (first_card_id,),
+            )
             count = conn.execute("SELECT count(*) FROM export_collection.revlog").fetchone()[0]
             conn.commit()
             return count
@@ -947,28 +955,30 @@ class ExportSelection:
             conn.execute("DROP VIEW IF EXISTS temp.export_revlog")
             conn.execute("DETACH DATABASE export_collection")
 
-    def _review_log(self, first_card_id: int) -> tuple[str, tuple]:
-        conn = self._conn
-        # The day of each card's first answer (one that stands), once: a
-        # repeat that day is still learning.
-        conn.execute(
+    def _note_new_days(self) -> None:
+        """Note the day of each card's first answer (one that stands), once: a repeat that day is still learning."""
+        self._conn.execute(
             "UPDATE temp.export_selection SET new_day = (SELECT r.day FROM reviews AS r"
             " WHERE r.card = export_selection.card AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
             " WHERE new_day IS NULL"
         )
-        conn.commit()
-        sql = (
-            # Exactly: julianday() holds whole milliseconds, and a double keeps them to well under 1 ms.
-            "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER), ? + x.number,"
-            " CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END, r.interval_after,"
-            " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END,"
-            " r.ease_after * 10, min(r.duration_ms, 2147483647),"
-            " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END"
-            # +r.card: read the log in file order, looking each card up, rather than card by card.
-            " FROM reviews AS r JOIN temp.export_selection AS x ON x.card = +r.card"
-            " WHERE r.undone_at IS NULL ORDER BY r.reviewed_at, r.id"
-        )
-        return sql, (first_card_id,)
+        self._conn.commit()
+
+
+# An answer's instant in milliseconds since the epoch, exactly: julianday()
+# holds whole milliseconds, and a double keeps them to well under 1 ms.
+_INSTANT_MS = "CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER)"
+# An answer as Anki's button, interval, last interval, factor, time and log type.
+_REVLOG_COLUMNS = (
+    "CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END, r.interval_after,"
+    " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END,"
+    " r.ease_after * 10, min(r.duration_ms, 2147483647),"
+    " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END"
+)
+# +r.card: read the log in file order, looking each card up, rather than card by card.
+_STANDING_ANSWERS = (
+    " FROM reviews AS r JOIN temp.export_selection AS x ON x.card = +r.card WHERE r.undone_at IS NULL"
+)
 
 
 def _filters(deck_ids: Sequence[str], tags: Sequence[str]) -> tuple[list[str], list]:
