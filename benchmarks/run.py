@@ -281,14 +281,23 @@ def first_card_ms(argv: list[str]) -> float:
     return elapsed
 
 
+# A child forked from this (large) process would report this process's peak
+# as its own, so the command is started from a small launcher.
+_LAUNCHER = """
+import os, subprocess, sys
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def peak_memory_mib(argv: list[str], keys: bytes) -> float:
-    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, env=ENV)
-    child.stdin.write(keys)
-    child.stdin.close()
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{argv} exited with {os.waitstatus_to_exitcode(status)}")
-    return usage.ru_maxrss / 1024
+    """Peak resident memory of a command, fed ``keys`` on stdin."""
+    done = subprocess.run([PYTHON, "-c", _LAUNCHER, *argv], input=keys, capture_output=True, env=ENV, check=True)
+    code, peak_kib = map(int, done.stdout.split())
+    if code != 0:
+        raise RuntimeError(f"{argv} exited with {code}: {done.stderr.decode()[-500:]}")
+    return peak_kib / 1024
 
 
 def bench_review(runs: int, collection: Path) -> list[Figure]:
