@@ -610,13 +610,6 @@ class Store:
         )
         return {tuple(row) for row in rows}
 
-    def scheduled_today(self, day: date) -> set[int]:
-        """Cards whose scheduled review of ``day`` is done (repeats aside)."""
-        rows = self.conn.execute(
-            "SELECT card FROM reviews WHERE day = ? AND kind != 'repeat' AND undone_at IS NULL", (day.isoformat(),)
-        )
-        return {row[0] for row in rows}
-
     def repeats_owed(self, day: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> list[StoredCard]:
         """Cards whose latest answer on ``day`` is graded below 4, oldest answer first.
 
