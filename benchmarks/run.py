@@ -437,7 +437,7 @@ def bench_export(runs: int, collection: Path) -> list[Figure]:
 
         for progress in (False, True):
 
-            def ours() -> float:
+            def ours(progress: bool = progress) -> float:
                 return timed(
                     lambda: export.export_from_store(
                         store, folder / "ours.apkg", deck_ids=EXPORT_DECKS, with_progress=progress, timestamp=stamp
