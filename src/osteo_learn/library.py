@@ -9,15 +9,16 @@ unchanged deck costs one ``stat`` and writes nothing.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from osteo_learn import deck as deck_module
 from osteo_learn import paths
-from osteo_learn.cards import Deck
 from osteo_learn.errors import OsteoError
 from osteo_learn.store import Store, SyncResult
+
+if TYPE_CHECKING:
+    from osteo_learn.cards import Deck
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,11 @@ def sync_decks(store: Store, files: list[DeckFile] | None = None) -> list[str]:
         record = records.get(str(file.path))
         if record and (record.file_size, record.file_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
             continue
+        # Only a changed file needs hashing and parsing: import those tools here.
+        import hashlib
+
+        from osteo_learn import deck as deck_module
+
         data = file.path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         if record and record.file_hash == digest:
@@ -87,6 +93,10 @@ def sync_decks(store: Store, files: list[DeckFile] | None = None) -> list[str]:
 
 def add_deck(store: Store, path: Path) -> tuple[Deck, SyncResult]:
     """Validate a deck file and add it to the student's decks (or refresh it)."""
+    import hashlib
+
+    from osteo_learn import deck as deck_module
+
     path = path.resolve()
     data = deck_module.read_bytes(path)
     deck = deck_module.parse(deck_module.decode(data, path), path)
