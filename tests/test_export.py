@@ -235,19 +235,6 @@ def test_each_card_streams_decks_in_order_and_each_deck_in_file_order_without_re
     assert tagged == ["demo/q3", "demo/letters c1", "demo/letters c2", "demo/q1"]
 
 
-def test_standing_answers_come_in_time_order_without_undone_answers(tmp_path, db, deck_file):
-    study(db)
-    with open_store(db) as store:
-        answers = list(store.standing_answers(("demo",)))
-        cases = list(store.standing_answers(tags=("demo-cases",)))
-        labels = {card.pk: card.label for card in store.cards(("demo",))}
-    assert len(answers) == 15 and cases == []
-    assert [a.reviewed_at for a in answers] == sorted(a.reviewed_at for a in answers)
-    first = answers[1]  # q2's failed first answer on D0
-    assert (labels[first.card_pk], first.day, first.grade, first.kind) == ("demo/q2", D0, 2, "new")
-    assert (first.interval_before, first.interval_after, first.ease_after, first.duration_ms) == (None, 1, 250, 4000)
-
-
 def test_export_selection_numbers_notes_in_deck_order_with_a_cloze_once(tmp_path, db, deck_file):
     write_deck(deck_file.parent, order=["q3", "letters", "case", "q1", "q2"])
     with open_store(db) as store, store.export_selection(("demo",)) as selection:
@@ -310,10 +297,17 @@ def test_export_selection_review_log_rows_map_grades_kinds_and_exact_millisecond
         store.record(pk, 2, instants[0], date(2024, 2, 29), 1500)  # new, failed: Learn, Again
         store.record(pk, 4, instants[1], date(2024, 2, 29), 2500)  # a repeat on the day it was new: Learn, Good
         store.record(pk, 5, instants[2], date(2024, 3, 1), 99_000_000_000)  # review: Review, Easy
+        collection = tmp_path / "collection.anki2"
+        genanki_collection(collection)
         with store.export_selection(("demo",)) as selection:
-            rows = list(selection.anki_review_log(first_card_id=500))
+            selection.write_anki_review_log(collection, first_card_id=500)
+    conn = sqlite3.connect(collection)
+    rows = conn.execute("SELECT id, cid, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY id").fetchall()
+    usns = conn.execute("SELECT DISTINCT usn FROM revlog").fetchall()
+    conn.close()
     expected_ms = [int(instant.timestamp() * 1000) for instant in instants]
     assert [row[0] for row in rows] == expected_ms == [1709251199999, 1709251200001, 1709296215500]
+    assert usns == [(-1,)]
     # (card id, button, ivl, lastIvl, factor, time, type); q1 is card 0. The
     # failed first answer gives 1 day and keeps EF 2.5; the repeat changes
     # nothing; the review on the next day is the first success: 1 day again,
@@ -349,6 +343,34 @@ def test_answers_in_one_millisecond_push_later_ones_on_in_the_written_log(tmp_pa
     assert attached == ["main", "temp"]
     assert temp == [("export_selection",), ("sqlite_autoindex_export_selection_1",)]
     assert left == []
+
+
+def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back(tmp_path, db, deck_file):
+    ten_utc = datetime(2024, 5, 6, 10, tzinfo=timezone.utc)
+    with open_store(db) as store:
+        q1, q2 = (c.pk for c in store.cards(("demo",)) if c.label in ("demo/q1", "demo/q2"))
+        store.record(q1, 2, ten_utc, date(2024, 5, 6), 1000)  # new, failed
+        # The device clock is then set back an hour: the repeat and the next
+        # card are logged after the failure but stamped before it.
+        store.record(q1, 4, ten_utc - timedelta(minutes=59), date(2024, 5, 6), 1000)
+        store.record(q2, 5, ten_utc - timedelta(minutes=58), date(2024, 5, 6), 1000)
+        store.record(q2, 5, ten_utc + timedelta(days=1), date(2024, 5, 7), 1000)
+        collection = tmp_path / "collection.anki2"
+        genanki_collection(collection)
+        with store.export_selection(("demo",)) as selection:
+            # Whatever this connection inserted last does not move the first id.
+            store.conn.execute("CREATE TEMP TABLE big (id INTEGER PRIMARY KEY)")
+            store.conn.execute("INSERT INTO temp.big VALUES (9223372036854775806)")
+            written = selection.write_anki_review_log(collection, first_card_id=100)
+    base = int(ten_utc.timestamp() * 1000)
+    conn = sqlite3.connect(collection)
+    rows = conn.execute("SELECT id, cid, ease, type FROM revlog ORDER BY id").fetchall()
+    conn.close()
+    assert written == 4
+    # In Anki's order (by id) q1's repeat still follows its failure, as in the
+    # log; each entry goes a millisecond past the one before until the clock
+    # catches up.
+    assert rows == [(base, 100, 1, 0), (base + 1, 100, 3, 0), (base + 2, 101, 4, 0), (base + 86_400_000, 101, 4, 1)]
 
 
 def test_exporting_writes_nothing_to_the_database(tmp_path, db, deck_file):

@@ -12,10 +12,12 @@ Python runs per card or per answer; this is what they mean:
   and lapses; ``due`` counts days from the collection's creation day, which
   is chosen no later than any due date. An unreviewed card stays new.
 - Each answer that stands (undone ones are left out) becomes a review log
-  entry whose id is the answer's instant in milliseconds, moved one
-  millisecond past the previous entry when two answers share an instant.
-  Anki skips an entry whose id it already has, so importing twice adds
-  nothing twice.
+  entry, in the order the answers were given (the store's log order). Its
+  id is the answer's instant in milliseconds, moved one millisecond past
+  the previous entry when that is not earlier (two answers in one
+  millisecond, or a clock set back), so Anki, which orders a card's
+  history by id, replays it as it happened. Anki skips an entry whose id
+  it already has, so importing twice adds nothing twice.
 - SM-2 grades become Anki's answer buttons: 0, 1, 2 (failures) Again (1);
   3 (correct with serious difficulty) Hard (2); 4 (after hesitation) Good
   (3); 5 (perfect) Easy (4).

@@ -26,7 +26,8 @@ What Anki does on import, and what follows here (Anki 26.09):
 - Scheduling arrives only for cards new to the Anki collection, and only
   when the student ticks "Import any learning progress"; a card already
   there keeps its Anki schedule. Review log entries are matched by id, which
-  is the answer's instant in milliseconds, so importing twice adds none twice.
+  is the answer's instant in milliseconds (see :mod:`osteo_learn.anki_progress`),
+  so importing twice adds none twice.
 
 How SM-2 progress maps onto Anki's scheduling is in
 :mod:`osteo_learn.anki_progress`. Retired cards are not exported.

@@ -113,21 +113,6 @@ class Review:
     undone_at: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedAnswer:
-    """An answer that stands (not undone), with what an export to Anki needs of it."""
-
-    card_pk: int
-    reviewed_at: str
-    day: date
-    grade: int
-    kind: str
-    interval_before: int | None
-    interval_after: int
-    ease_after: int
-    duration_ms: int
-
-
 @dataclass(frozen=True)
 class DeckRecord:
     """What the store remembers of a deck file, to skip re-reading it unchanged."""
@@ -497,18 +482,6 @@ class Store:
         )
         for row in self.conn.execute(sql, params):
             yield StoredCard(row)
-
-    def standing_answers(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[LoggedAnswer]:
-        """The answers not undone of the cards not retired, narrowed by deck and tag,
-        in the order they were given (UTC instant, then log order)."""
-        where, params = _filters(deck_ids, tags)
-        sql = (
-            "SELECT r.card, r.reviewed_at, r.day, r.grade, r.kind, r.interval_before, r.interval_after,"
-            " r.ease_after, r.duration_ms FROM reviews AS r JOIN cards AS c ON c.id = r.card"
-            f" WHERE {' AND '.join(['r.undone_at IS NULL', 'c.retired = 0', *where])} ORDER BY r.reviewed_at, r.id"
-        )
-        for card_pk, reviewed_at, day, *rest in self.conn.execute(sql, params):
-            yield LoggedAnswer(card_pk, reviewed_at, date.fromisoformat(day), *rest)
 
     @contextmanager
     def export_selection(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[ExportSelection]:
@@ -889,30 +862,24 @@ class ExportSelection:
             params,
         )
 
-    def anki_review_log(self, *, first_card_id: int) -> Iterator[tuple]:
-        """The answers that stand (not undone) of the selected cards, in the order
-        they were given (UTC instant, then log order), as rows of Anki's ``revlog``:
-        (instant in ms, card id, button, interval, last interval, factor, time in ms, type).
+    def write_anki_review_log(self, collection: Path, *, first_card_id: int) -> int:
+        """Copy the answers that stand (not undone) of the selected cards into the
+        ``revlog`` table of the Anki collection file ``collection``, in the order
+        they were given; return how many that table holds.
+
+        The log's order is the order the answers were given and applied to the
+        schedule. An entry's id is the answer's instant in milliseconds since
+        the epoch, or one past the previous entry's id when that is not earlier
+        (answers in one millisecond, or a clock set back), so the ids are
+        distinct and Anki, which sorts by id, sees the answers in log order.
+        Its card id is ``first_card_id`` plus the card's number.
 
         Grades 0-2 press Again (1), 3 Hard (2), 4 Good (3), 5 Easy (4). A first
         answer is Learn (0), a scheduled review Review (1), a same-day repeat
-        Learn on the day the card was new, else Relearn (2). Answers given in
-        the same millisecond share an instant here (see :meth:`write_anki_review_log`).
-        """
-        self._note_new_days()
-        return self._conn.execute(
-            f"SELECT {_INSTANT_MS}, ? + x.number, {_REVLOG_COLUMNS}{_STANDING_ANSWERS} ORDER BY r.reviewed_at, r.id",
-            (first_card_id,),
-        )
+        Learn on the day the card was new, else Relearn (2).
 
-    def write_anki_review_log(self, collection: Path, *, first_card_id: int) -> int:
-        """Add the rows of :meth:`anki_review_log` to the ``revlog`` table of the
-        Anki collection file ``collection``; return how many that table holds.
-
-        An entry's id is its instant, or one past the previous entry's id when
-        that is not earlier, so answers in one millisecond get distinct ids in
-        order. The collection is attached to this connection for the copy,
-        which runs in SQL alone; nothing is written to the student's database.
+        The collection is attached to this connection for the copy, which runs
+        in SQL alone; nothing is written to the student's database.
         """
         conn = self._conn
         self._note_new_days()
@@ -920,23 +887,15 @@ class ExportSelection:
         try:
             conn.execute("PRAGMA export_collection.journal_mode = OFF")
             conn.execute("PRAGMA export_collection.synchronous = OFF")
-            # Inserting through a view runs the trigger once per row, in the rows'
-            # order. (The student's database has no table named revlog, so the
-            # trigger's INSERT finds the attached collection's.)
+            # Rows go in one at a time in log order, so the previous entry's id
+            # is the rowid this connection inserted last: last_insert_rowid().
+            # A row in a TEMP table sets it below any instant to start with.
+            conn.execute("CREATE TEMP TABLE export_revlog_start (id INTEGER PRIMARY KEY)")
+            conn.execute("INSERT INTO temp.export_revlog_start VALUES (-9223372036854775808)")
             conn.execute(
-                "CREATE TEMP VIEW export_revlog (id, cid, ease, ivl, lastIvl, factor, time, type)"
-                " AS SELECT 0, 0, 0, 0, 0, 0, 0, 0 WHERE 0"
-            )
-            conn.execute(
-                "CREATE TEMP TRIGGER export_revlog_insert INSTEAD OF INSERT ON export_revlog BEGIN"
-                " INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) VALUES ("
-                " max(NEW.id, (SELECT ifnull(max(id) + 1, 0) FROM export_collection.revlog)),"
-                " NEW.cid, -1, NEW.ease, NEW.ivl, NEW.lastIvl, NEW.factor, NEW.time, NEW.type);"
-                " END"
-            )
-            conn.execute(
-                f"INSERT INTO temp.export_revlog SELECT {_INSTANT_MS}, ? + x.number, {_REVLOG_COLUMNS}"
-                f"{_STANDING_ANSWERS} ORDER BY r.reviewed_at, r.id",
+                "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+                " SELECT max(instant, last_insert_rowid() + 1), cid, -1, ease, ivl, lastIvl, factor, time, type"
+                f" FROM ({_REVLOG_ROWS})",
                 (first_card_id,),
             )
             count = conn.execute("SELECT count(*) FROM export_collection.revlog").fetchone()[0]
@@ -944,8 +903,7 @@ class ExportSelection:
             return count
         finally:
             conn.rollback()
-            conn.execute("DROP TRIGGER IF EXISTS temp.export_revlog_insert")
-            conn.execute("DROP VIEW IF EXISTS temp.export_revlog")
+            conn.execute("DROP TABLE IF EXISTS temp.export_revlog_start")
             conn.execute("DETACH DATABASE export_collection")
 
     def _note_new_days(self) -> None:
@@ -958,19 +916,20 @@ class ExportSelection:
         self._conn.commit()
 
 
-# An answer's instant in milliseconds since the epoch, exactly: julianday()
-# holds whole milliseconds, and a double keeps them to well under 1 ms.
-_INSTANT_MS = "CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER)"
-# An answer as Anki's button, interval, last interval, factor, time and log type.
-_REVLOG_COLUMNS = (
-    "CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END, r.interval_after,"
-    " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END,"
-    " r.ease_after * 10, min(r.duration_ms, 2147483647),"
-    " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END"
-)
-# +r.card: read the log in file order, looking each card up, rather than card by card.
-_STANDING_ANSWERS = (
-    " FROM reviews AS r JOIN temp.export_selection AS x ON x.card = +r.card WHERE r.undone_at IS NULL"
+# The answers that stand of the selected cards as rows of Anki's revlog, less
+# its id and usn, in log order: the answer's instant in milliseconds since the
+# epoch (exact: julianday() holds whole milliseconds, and a double keeps them
+# to well under 1 ms), the card id (``first_card_id + number``, the one
+# parameter), button, interval, last interval, factor, time and log type.
+# +r.card: read the log in file order, which is log order, looking each card
+# up, rather than card by card; so ORDER BY r.id needs no sorting.
+_REVLOG_ROWS = (
+    "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER) AS instant,"
+    " ? + x.number AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
+    " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
+    " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
+    " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
+    " FROM reviews AS r JOIN temp.export_selection AS x ON x.card = +r.card WHERE r.undone_at IS NULL ORDER BY r.id"
 )
 
 
