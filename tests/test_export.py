@@ -240,7 +240,6 @@ def test_export_selection_numbers_notes_in_deck_order_with_a_cloze_once(tmp_path
     with open_store(db) as store, store.export_selection(("demo",)) as selection:
         notes = [(number, deck_id, card_id, kind) for number, deck_id, card_id, kind, *_ in selection.notes()]
         counts, kinds, decks = selection.counts(), selection.cards_by_kind(), selection.deck_ids()
-        due = selection.earliest_due()
     assert notes == [
         (0, "demo", "q3", "basic"),
         (1, "demo", "letters", "cloze"),
@@ -248,7 +247,7 @@ def test_export_selection_numbers_notes_in_deck_order_with_a_cloze_once(tmp_path
         (3, "demo", "q1", "basic"),
         (4, "demo", "q2", "basic"),
     ]
-    assert (counts, kinds, decks, due) == ((5, 6, 0), {"basic": 3, "cloze": 2, "vignette": 1}, ["demo"], None)
+    assert (counts, kinds, decks) == ((5, 6), {"basic": 3, "cloze": 2, "vignette": 1}, ["demo"])
 
 
 def test_export_selection_narrowed_by_tag_keeps_the_order_of_all_decks(tmp_path, db, deck_file):
@@ -261,13 +260,29 @@ def test_export_selection_narrowed_by_tag_keeps_the_order_of_all_decks(tmp_path,
     assert decks == ["demo"] and bundled != "demo"
 
 
-def test_export_selection_gives_anki_card_rows_numbered_in_deck_order(tmp_path, db, deck_file):
+def write_cards(selection, folder: Path, *, first_card_id: int = 0, first_note_id: int = 0, with_progress: bool = True):
+    """Fill genanki's empty collection in ``folder`` with the selection's cards (and log); return the rows written."""
+    collection = folder / "collection.anki2"
+    genanki_collection(collection)
+    writer = selection.card_writer(folder / "selection.db")
+    written = writer.write(
+        collection, first_card_id=first_card_id, first_note_id=first_note_id, anki_decks={"demo": 77}, mod=9, with_progress=with_progress
+    )
+    conn = sqlite3.connect(collection)
+    cards = conn.execute("SELECT * FROM cards ORDER BY id").fetchall()
+    revlog = conn.execute("SELECT id, cid, ease, ivl, lastIvl, factor, time, type, usn FROM revlog ORDER BY id").fetchall()
+    conn.close()
+    return written, cards, revlog
+
+
+def test_card_writer_writes_anki_card_rows_numbered_in_deck_order(tmp_path, db, deck_file):
     study(db)
-    first, decks = 1_000_000, {"demo": 77}
+    first = 1_000_000
+    (tmp_path / "new").mkdir()
+    (tmp_path / "reviewed").mkdir()
     with open_store(db) as store, store.export_selection(("demo",)) as selection:
-        new = list(selection.anki_cards(first_card_id=first, first_note_id=first + 50, anki_decks=decks, mod=9, creation_day=None))
-        creation = selection.earliest_due() - timedelta(days=3)
-        reviewed = list(selection.anki_cards(first_card_id=first, first_note_id=first + 50, anki_decks=decks, mod=9, creation_day=creation))
+        plain, new, no_log = write_cards(selection, tmp_path / "new", first_card_id=first, first_note_id=first + 50, with_progress=False)
+        written, reviewed, _ = write_cards(selection, tmp_path / "reviewed", first_card_id=first, first_note_id=first + 50)
         states = {card.label: card.state for card in store.cards(("demo",))}
     labels = ["demo/q1", "demo/q2", "demo/letters c1", "demo/letters c2", "demo/case", "demo/q3"]
     # id, note id, deck, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data
@@ -276,14 +291,28 @@ def test_export_selection_gives_anki_card_rows_numbered_in_deck_order(tmp_path, 
         for number, (note, ord_) in enumerate([(0, 0), (1, 0), (2, 0), (2, 1), (3, 0), (4, 0)])
     ]
     assert [row[6:] for row in new] == [(0, 0, note, 0, 0, 0, 0, 0, 0, 0, 0, "") for note in (0, 1, 2, 2, 3, 4)]
+    assert (plain.reviewed, plain.revlog, no_log) == (0, 0, [])
+    # Every due date is after genanki's creation day, which is kept.
+    assert written.creation_day == date(2014, 9, 19)
     for label, row in zip(labels, reviewed, strict=True):
         state = states[label]
         if state.due is None:
             assert row[6:13] == (0, 0, row[1] - first - 50, 0, 0, 0, 0), label
         else:
-            expected_due = (state.due - creation).days
+            expected_due = (state.due - written.creation_day).days
             assert row[6:13] == (2, 2, expected_due, state.interval, state.ease * 10, state.repetitions, state.lapses), label
-    assert sum(row[6] == 2 for row in reviewed) == 4
+    assert sum(row[6] == 2 for row in reviewed) == written.reviewed == 4
+
+
+def test_a_due_date_before_genankis_creation_day_moves_the_creation_day_back(tmp_path, db, deck_file):
+    with open_store(db) as store:
+        pk = next(c.pk for c in store.cards(("demo",)) if c.label == "demo/q1")
+        store.record(pk, 5, datetime(2010, 1, 4, 12, tzinfo=timezone.utc), date(2010, 1, 4), 1000)
+        with store.export_selection(("demo",)) as selection:
+            written, cards, _ = write_cards(selection, tmp_path)
+    # A first success is due a day later: 2010-01-05, day 0.
+    assert written.creation_day == date(2010, 1, 5)
+    assert cards[0][6:9] == (2, 2, 0)
 
 
 def test_export_selection_review_log_rows_map_grades_kinds_and_exact_milliseconds(tmp_path, db, deck_file):
@@ -297,22 +326,17 @@ def test_export_selection_review_log_rows_map_grades_kinds_and_exact_millisecond
         store.record(pk, 2, instants[0], date(2024, 2, 29), 1500)  # new, failed: Learn, Again
         store.record(pk, 4, instants[1], date(2024, 2, 29), 2500)  # a repeat on the day it was new: Learn, Good
         store.record(pk, 5, instants[2], date(2024, 3, 1), 99_000_000_000)  # review: Review, Easy
-        collection = tmp_path / "collection.anki2"
-        genanki_collection(collection)
         with store.export_selection(("demo",)) as selection:
-            selection.write_anki_review_log(collection, first_card_id=500)
-    conn = sqlite3.connect(collection)
-    rows = conn.execute("SELECT id, cid, ease, ivl, lastIvl, factor, time, type FROM revlog ORDER BY id").fetchall()
-    usns = conn.execute("SELECT DISTINCT usn FROM revlog").fetchall()
-    conn.close()
+            written, _, rows = write_cards(selection, tmp_path, first_card_id=500)
     expected_ms = [int(instant.timestamp() * 1000) for instant in instants]
     assert [row[0] for row in rows] == expected_ms == [1709251199999, 1709251200001, 1709296215500]
-    assert usns == [(-1,)]
+    assert [row[8] for row in rows] == [-1, -1, -1]  # usn: to be sent to AnkiWeb
+    assert written.revlog == 3
     # (card id, button, ivl, lastIvl, factor, time, type); q1 is card 0. The
     # failed first answer gives 1 day and keeps EF 2.5; the repeat changes
     # nothing; the review on the next day is the first success: 1 day again,
     # EF 2.5 + 0.1. A duration past Anki's 32-bit column is cut to its maximum.
-    assert [row[1:] for row in rows] == [
+    assert [row[1:8] for row in rows] == [
         (500, 1, 1, 0, 2500, 1500, 0),
         (500, 3, 1, 1, 2500, 2500, 0),
         (500, 4, 1, 1, 2600, 2**31 - 1, 1),
@@ -326,20 +350,19 @@ def test_answers_in_one_millisecond_push_later_ones_on_in_the_written_log(tmp_pa
         pks = [c.pk for c in store.cards(("demo",))]
         for pk, offset in zip(pks, offsets_ms):
             store.record(pk, 4, noon_utc + timedelta(milliseconds=offset), date(2024, 5, 6), 1000)
-        collection = tmp_path / "collection.anki2"
-        genanki_collection(collection)
         with store.export_selection(("demo",)) as selection:
-            written = selection.write_anki_review_log(collection, first_card_id=0)
+            # Card ids count on from the export time, later than every answer:
+            # the last card written does not push the log's ids.
+            export_ms = int(noon_utc.timestamp() * 1000) + 86_400_000
+            written, _, rows = write_cards(selection, tmp_path, first_card_id=export_ms, first_note_id=export_ms)
             attached = [row[1] for row in store.conn.execute("PRAGMA database_list")]
             temp = store.conn.execute("SELECT name FROM temp.sqlite_master ORDER BY name").fetchall()
         left = store.conn.execute("SELECT name FROM temp.sqlite_master").fetchall()
     base = int(noon_utc.timestamp() * 1000)
-    conn = sqlite3.connect(collection)
-    ids = [row[0] for row in conn.execute("SELECT id FROM revlog ORDER BY id")]
-    conn.close()
-    assert written == 5
-    assert ids == [base, base + 1, base + 2, base + 3, base + 5]
-    # The collection was attached for the copy only; the numbering goes with the selection.
+    assert written.revlog == 5
+    assert [row[0] for row in rows] == [base, base + 1, base + 2, base + 3, base + 5]
+    # The store's connection attached the numbering's file only to save it;
+    # the numbering goes with the selection.
     assert attached == ["main", "temp"]
     assert temp == [("export_selection",), ("sqlite_autoindex_export_selection_1",)]
     assert left == []
@@ -355,22 +378,19 @@ def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back
         store.record(q1, 4, ten_utc - timedelta(minutes=59), date(2024, 5, 6), 1000)
         store.record(q2, 5, ten_utc - timedelta(minutes=58), date(2024, 5, 6), 1000)
         store.record(q2, 5, ten_utc + timedelta(days=1), date(2024, 5, 7), 1000)
-        collection = tmp_path / "collection.anki2"
-        genanki_collection(collection)
         with store.export_selection(("demo",)) as selection:
-            # Whatever this connection inserted last does not move the first id.
-            store.conn.execute("CREATE TEMP TABLE big (id INTEGER PRIMARY KEY)")
-            store.conn.execute("INSERT INTO temp.big VALUES (9223372036854775806)")
-            written = selection.write_anki_review_log(collection, first_card_id=100)
+            written, _, rows = write_cards(selection, tmp_path, first_card_id=100)
     base = int(ten_utc.timestamp() * 1000)
-    conn = sqlite3.connect(collection)
-    rows = conn.execute("SELECT id, cid, ease, type FROM revlog ORDER BY id").fetchall()
-    conn.close()
-    assert written == 4
+    assert written.revlog == 4
     # In Anki's order (by id) q1's repeat still follows its failure, as in the
     # log; each entry goes a millisecond past the one before until the clock
     # catches up.
-    assert rows == [(base, 100, 1, 0), (base + 1, 100, 3, 0), (base + 2, 101, 4, 0), (base + 86_400_000, 101, 4, 1)]
+    assert [(id_, cid, ease, type_) for id_, cid, ease, _, _, _, _, type_, _ in rows] == [
+        (base, 100, 1, 0),
+        (base + 1, 100, 3, 0),
+        (base + 2, 101, 4, 0),
+        (base + 86_400_000, 101, 4, 1),
+    ]
 
 
 def test_exporting_writes_nothing_to_the_database(tmp_path, db, deck_file):

@@ -586,6 +586,44 @@ def test_a_full_disk_at_start_is_a_clear_error_and_changes_nothing(tmp_path, mou
         assert db.read_bytes() == data
 
 
+@pytest.mark.parametrize("full", ["temporary folder", "package folder"])
+def test_an_export_onto_a_full_disk_is_a_clear_error_and_leaves_nothing_behind(tmp_path, mounts, full):
+    """The package is built in the temporary folder, then written beside its
+    target: either on a full disk (a filled tmpfs; without root, a file size
+    limit) fails with one line, and leaves no file behind."""
+    db = tmp_path / "data" / "study.db"
+    add_deck(db, tmp_path / "decks")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if CAN_MOUNT:
+        mounts("-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk))
+        filler = fill(disk)
+        # Room for Python's check that the temporary folder is writable, not for a package.
+        os.truncate(filler, filler.stat().st_size - 16 * 1024)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = (disk if full == "package folder" else elsewhere) / "out.apkg"
+    temporary = disk if full == "temporary folder" else elsewhere
+    data = db.read_bytes()
+    run = subprocess.run(
+        [sys.executable, "-m", "osteo_learn", "export", "--db", str(db), "-o", str(target), "--with-progress"],
+        capture_output=True,
+        text=True,
+        preexec_fn=None if CAN_MOUNT else file_size_limit(64 * 1024),
+        env={**os.environ, "OSTEO_LEARN_TODAY": DAY.isoformat(), "TMPDIR": str(temporary)},
+    )
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr and run.stderr.count("\n") == 1, run.stderr
+    assert run.stderr.startswith(f"Error: cannot write {target}: ") and run.stderr.endswith("; nothing was changed\n")
+    if CAN_MOUNT:
+        assert "No space left on device" in run.stderr or "the disk is full" in run.stderr, run.stderr
+        if full == "temporary folder":
+            assert f"building it in the temporary folder {disk} failed" in run.stderr
+    assert sorted(path.name for path in disk.iterdir()) == (["filler"] if CAN_MOUNT else [])
+    assert sorted(path.name for path in elsewhere.iterdir()) == []
+    assert db.read_bytes() == data
+
+
 # -- a read-only database ------------------------------------------------------------
 
 

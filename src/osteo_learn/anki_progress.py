@@ -2,10 +2,9 @@
 
 genanki writes every card as new; with progress, the export sets in the
 package's collection what Anki reads on import with "Import any learning
-progress" ticked (Anki 26.09). The store computes the cards' columns and
-the review log in SQL (:meth:`osteo_learn.store.ExportSelection.anki_cards`,
-:meth:`~osteo_learn.store.ExportSelection.write_anki_review_log`), so no
-Python runs per card or per answer; this is what they mean:
+progress" ticked (Anki 26.09). The store writes the cards' columns and
+the review log in SQL (:class:`osteo_learn.store_export.AnkiCardWriter`),
+so no Python runs per card or per answer; this is what they mean:
 
 - A reviewed card becomes a review card (type and queue 2) with the same
   interval (``ivl``), EF x 1000 as its ``factor``, repetitions as ``reps``

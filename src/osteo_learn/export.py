@@ -5,11 +5,12 @@ which holds exactly what the validated deck files said at the last sync,
 together with each card's schedule and id. genanki creates the Anki
 collection with the note types (:mod:`osteo_learn.anki_models`) and the
 decks; the notes and cards go in as genanki writes them, row for row (note
-ids, then card ids, counting milliseconds on from the export time), with
-one Python step per note (its fields, tags and GUID) and none per card.
-With progress, the cards carry their schedules and the store copies the
-review log into the collection in SQL. The export only reads the student's
-database, and streams it: memory stays small whatever the collection's size.
+ids, then card ids, counting milliseconds on from the export time). The
+notes take one Python step each (their fields, tags and GUID); the cards,
+with progress their schedules, and the review log are copied by the store
+in SQL alone, on a second thread at the same time (see
+:func:`_write_collection`). The export only reads the student's database,
+and streams it: memory stays small whatever the collection's size.
 
 What Anki does on import, and what follows here (Anki 26.09):
 
@@ -41,17 +42,21 @@ import html
 import itertools
 import json
 import os
+import shutil
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from osteo_learn import anki_models, anki_progress
+from osteo_learn import anki_models
 from osteo_learn.cards import Card, Kind, Vignette
 from osteo_learn.errors import OsteoError
-from osteo_learn.store import ExportSelection, Store
+from osteo_learn.store import Store
+from osteo_learn.store_export import AnkiCardWriter, ExportSelection, WrittenCards
 from osteo_learn.terminal import clean
 
 class ExportError(OsteoError):
@@ -199,7 +204,7 @@ def export_package(
     package is completely written.
     """
     path = Path(path)
-    notes, cards, reviewed = selection.counts()
+    notes, _ = selection.counts()
     if not notes:
         raise NothingToExport("no cards to export; nothing was written")
     folder = _writable_folder(path)
@@ -211,7 +216,13 @@ def export_package(
         with os.fdopen(fd, "wb") as out:
             with tempfile.TemporaryDirectory(prefix="osteo-learn-export-") as work:
                 collection = Path(work) / "collection.anki2"
-                _write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
+                try:
+                    _write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
+                except (OSError, sqlite3.OperationalError) as error:
+                    raise ExportError(
+                        f"cannot write {path}: building it in the temporary folder {Path(work).parent} failed"
+                        f" ({_failure(error)}); nothing was changed"
+                    ) from None
                 _zip(out, collection, timestamp)
             out.flush()
             os.fsync(out.fileno())
@@ -225,10 +236,14 @@ def export_package(
             raise ExportError(f"cannot write {path}: {error.strerror or error}; nothing was changed") from None
         raise
     _fsync_folder(folder)
-    if with_progress:
-        summary.reviewed = reviewed
     summary.size = path.stat().st_size
     return summary
+
+
+def _failure(error: OSError | sqlite3.OperationalError) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return "the disk is full" if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL" else str(error)
 
 
 # -- the target file ------------------------------------------------------
@@ -304,51 +319,124 @@ def _write_collection(
     day_start_hour: int,
     summary: ExportSummary,
 ) -> None:
-    import sqlite3
+    """Write the Anki collection file: the notes on this thread, the cards (and
+    with progress the review log) on another.
 
+    The notes need Python per note; the cards and the review log are copied
+    in SQL alone (:class:`~osteo_learn.store_export.AnkiCardWriter`), and
+    SQLite does not hold Python's lock while it works, so on two cores the
+    two overlap. The notes are written to a copy of the empty collection and
+    moved over at the end.
+    """
+    # Note and card ids count milliseconds on from the export time, as in
+    # genanki (notes and cards are numbered apart: ids are unique per table).
+    first_id = int(timestamp * 1000)
+    mod = int(timestamp)
+    anki_decks = _write_empty_collection(collection, decks, selection, timestamp, first_id)
+    summary.decks = len(anki_decks)
+    notes_file = collection.with_name("notes.anki2")
+    shutil.copyfile(collection, notes_file)
+    writer = selection.card_writer(collection.with_name("selection.db"))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        cards = pool.submit(
+            _write_cards, writer, collection, first_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress
+        )
+        try:
+            _write_notes(notes_file, selection, first_id, mod)
+            written = cards.result()
+        except BaseException:
+            writer.cancel()
+            raise
+    summary.reviewed, summary.revlog = written.reviewed, written.revlog
+    _move_notes(collection, notes_file)
+    _write_collection_config(collection, written.creation_day, day_start_hour, summary.notes)
+
+
+def _write_empty_collection(
+    collection: Path, decks: Sequence[DeckInfo], selection: ExportSelection, timestamp: float, first_id: int
+) -> dict[str, int]:
+    """genanki's empty collection with the note types and decks; return the Anki deck id of each deck."""
     import genanki
 
-    conn = sqlite3.connect(collection)
+    conn = _open_collection(collection)
     try:
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
         cursor = conn.cursor()
-        # Note and card ids count milliseconds on from the export time, as in
-        # genanki (notes and cards are numbered apart: ids are unique per table).
-        first_id = int(timestamp * 1000)
         ids = itertools.count(first_id)
         genanki.Package([]).write_to_db(cursor, timestamp, ids)
-        # Bulk writing goes faster with the secondary indexes built once at the end.
-        indexes = cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").fetchall()
-        for name, _ in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
         genanki.Deck(anki_models.PARENT_DECK_ID, anki_models.PARENT_DECK_NAME).write_to_db(cursor, timestamp, ids)
         models = anki_models.models()
         infos = {deck.id: deck for deck in decks}
-        anki_decks = {}
-        for deck_id in selection.deck_ids():
-            anki_decks[deck_id] = _write_deck(cursor, infos[deck_id], models, timestamp, ids)
-        summary.decks = len(anki_decks)
-        mod = int(timestamp)
-        cursor.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')", _note_rows(selection, first_id, mod))
-        creation_day = anki_progress.DEFAULT_CREATION_DAY
-        if with_progress:
-            creation_day = anki_progress.creation_day(selection.earliest_due())
-        cards = selection.anki_cards(
-            first_card_id=first_id,
-            first_note_id=first_id,
-            anki_decks=anki_decks,
-            mod=mod,
-            creation_day=creation_day if with_progress else None,
-        )
-        cursor.executemany(f"INSERT INTO cards VALUES ({', '.join('?' * 18)})", cards)
-        if with_progress:
-            # The store copies the review log into the collection file itself.
-            conn.commit()
-            summary.revlog = selection.write_anki_review_log(collection, first_card_id=first_id)
-        _write_collection_config(cursor, creation_day, day_start_hour, summary.notes)
-        for _, sql in indexes:
-            cursor.execute(sql)
+        anki_decks = {deck_id: _write_deck(cursor, infos[deck_id], models, timestamp, ids) for deck_id in selection.deck_ids()}
+        conn.commit()
+        return anki_decks
+    finally:
+        conn.close()
+
+
+def _write_cards(writer: AnkiCardWriter, collection: Path, *, first_id: int, anki_decks: dict[str, int], mod: int, with_progress: bool) -> WrittenCards:
+    indexes = _drop_indexes(collection, ("cards", "revlog"))
+    written = writer.write(
+        collection, first_card_id=first_id, first_note_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress
+    )
+    _create_indexes(collection, indexes)
+    return written
+
+
+def _write_notes(notes_file: Path, selection: ExportSelection, first_id: int, mod: int) -> None:
+    indexes = _drop_indexes(notes_file, ("notes",))
+    conn = _open_collection(notes_file)
+    try:
+        conn.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')", _note_rows(selection, first_id, mod))
+        conn.commit()
+    finally:
+        conn.close()
+    _create_indexes(notes_file, indexes)
+
+
+def _move_notes(collection: Path, notes_file: Path) -> None:
+    conn = _open_collection(collection)
+    try:
+        conn.execute("ATTACH DATABASE ? AS notes_file", (str(notes_file),))
+        # Both notes tables have the same columns and indexes and the
+        # collection's is empty: SQLite copies the table and its indexes as
+        # they are, without sorting anything again.
+        conn.execute("INSERT INTO main.notes SELECT * FROM notes_file.notes")
+        conn.commit()
+        conn.execute("DETACH DATABASE notes_file")
+    finally:
+        conn.close()
+
+
+def _open_collection(path: Path) -> sqlite3.Connection:
+    """A connection to a collection being built: a crash leaves a file that is thrown away, so no journal."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    return conn
+
+
+def _drop_indexes(path: Path, tables: tuple[str, ...]) -> list[str]:
+    """Drop the indexes of ``tables`` in a collection file; return the SQL that makes
+    them again. Bulk inserts go faster with the indexes built once at the end."""
+    conn = _open_collection(path)
+    try:
+        marks = ", ".join("?" * len(tables))
+        indexes = conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})", tables
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        conn.commit()
+        return [sql for _, sql in indexes]
+    finally:
+        conn.close()
+
+
+def _create_indexes(path: Path, indexes: list[str]) -> None:
+    conn = _open_collection(path)
+    try:
+        for sql in indexes:
+            conn.execute(sql)
         conn.commit()
     finally:
         conn.close()
@@ -387,23 +475,28 @@ def _write_deck(cursor, deck: DeckInfo, models: dict, timestamp: float, ids: Ite
     return anki_deck.deck_id
 
 
-def _write_collection_config(cursor, creation_day: date, day_start_hour: int, next_position: int) -> None:
-    (conf_text,) = cursor.execute("SELECT conf FROM col").fetchone()
-    conf = json.loads(conf_text)
-    conf.update(
-        {
-            # Version 2: Anki then converts nothing on import (a version 1
-            # collection would get learning cards and review log rewritten,
-            # and a creation offset taken from the importing device).
-            "schedVer": 2,
-            # Minutes west of UTC at creation: the creation day is read in UTC.
-            "creationOffset": 0,
-            "rollover": day_start_hour,
-            "nextPos": next_position,
-        }
-    )
-    crt = int(datetime.combine(creation_day, datetime.min.time(), timezone.utc).timestamp())
-    cursor.execute("UPDATE col SET crt = ?, conf = ?", (crt, json.dumps(conf)))
+def _write_collection_config(collection: Path, creation_day: date, day_start_hour: int, next_position: int) -> None:
+    conn = _open_collection(collection)
+    try:
+        (conf_text,) = conn.execute("SELECT conf FROM col").fetchone()
+        conf = json.loads(conf_text)
+        conf.update(
+            {
+                # Version 2: Anki then converts nothing on import (a version 1
+                # collection would get learning cards and review log rewritten,
+                # and a creation offset taken from the importing device).
+                "schedVer": 2,
+                # Minutes west of UTC at creation: the creation day is read in UTC.
+                "creationOffset": 0,
+                "rollover": day_start_hour,
+                "nextPos": next_position,
+            }
+        )
+        crt = int(datetime.combine(creation_day, datetime.min.time(), timezone.utc).timestamp())
+        conn.execute("UPDATE col SET crt = ?, conf = ?", (crt, json.dumps(conf)))
+        conn.commit()
+    finally:
+        conn.close()
 
 
 # -- reading the store ----------------------------------------------------

@@ -1,4 +1,5 @@
-"""The student's database: all SQL of the project lives here.
+"""The student's database: all SQL of the project lives here and in
+:mod:`osteo_learn.store_export` (the store's side of an export to Anki).
 
 One SQLite file holds the decks, the cards with their scheduling state, the
 append-only review log and the settings. Queries return domain objects
@@ -21,10 +22,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from osteo_learn import schema, sm2
 from osteo_learn.cards import Basic, Card, Cloze, Content, Deck, Kind, Vignette
 from osteo_learn.errors import StoreError
+
+if TYPE_CHECKING:
+    from osteo_learn import store_export
 
 BUSY_TIMEOUT_MS = 30_000
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -484,19 +489,20 @@ class Store:
             yield StoredCard(row)
 
     @contextmanager
-    def export_selection(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[ExportSelection]:
+    def export_selection(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[store_export.ExportSelection]:
         """The cards not retired, narrowed by deck and tag, numbered in export order
         (as :meth:`each_card` gives them) for the length of the ``with`` block.
 
         The numbering is a TEMP table of this connection: it lives outside
         the database file, so exporting writes nothing to the database.
         """
+        from osteo_learn.store_export import ExportSelection
+
         where, params = _filters(deck_ids, tags)
         conn = self.conn
         conn.execute(
             "CREATE TEMP TABLE IF NOT EXISTS export_selection ("
-            " number INTEGER PRIMARY KEY, card INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, first INTEGER NOT NULL,"
-            " new_day TEXT)"
+            " number INTEGER PRIMARY KEY, card INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, first INTEGER NOT NULL)"
         )
         try:
             conn.execute("DELETE FROM temp.export_selection")
@@ -512,7 +518,7 @@ class Store:
                 params,
             )
             conn.commit()
-            yield ExportSelection(conn)
+            yield ExportSelection(conn, lambda: _connect(self.path, self.read_only))
         finally:
             conn.rollback()
             conn.execute("DROP TABLE IF EXISTS temp.export_selection")
@@ -791,146 +797,6 @@ class Store:
                     "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (key, value),
                 )
-
-
-class ExportSelection:
-    """The cards of an export (see :meth:`Store.export_selection`), for writing an Anki collection.
-
-    Cards are numbered from 0 in export order, and so are their notes (one
-    per deck entry: the deletions of a cloze share a note). The rows for
-    Anki's tables come straight from SQL in the layout of those tables, so
-    a large export runs no Python per card or per answer; how SM-2 maps onto
-    Anki's scheduling is explained in :mod:`osteo_learn.anki_progress`.
-    """
-
-    _FROM = " FROM temp.export_selection AS x JOIN cards AS c ON c.id = x.card"
-
-    def __init__(self, conn: sqlite3.Connection):
-        self._conn = conn
-
-    def counts(self) -> tuple[int, int, int]:
-        """How many notes, cards, and reviewed cards (with a schedule)."""
-        return self._conn.execute(f"SELECT count(*) FILTER (WHERE x.first), count(*), count(c.due){self._FROM}").fetchone()
-
-    def cards_by_kind(self) -> dict[str, int]:
-        return dict(self._conn.execute(f"SELECT c.kind, count(*){self._FROM} GROUP BY c.kind"))
-
-    def deck_ids(self) -> list[str]:
-        """The decks with cards in the selection, in export order."""
-        rows = self._conn.execute(f"SELECT c.deck_id{self._FROM} GROUP BY c.deck_id ORDER BY min(x.number)")
-        return [deck_id for (deck_id,) in rows]
-
-    def earliest_due(self) -> date | None:
-        """The earliest due date of a reviewed card, None when all are new."""
-        due = self._conn.execute(f"SELECT min(c.due){self._FROM}").fetchone()[0]
-        return date.fromisoformat(due) if due else None
-
-    def notes(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
-        """One row per note, in order: its number, deck id, card id, kind, tags
-        (space-separated), fields (the content as JSON) and source sentence."""
-        return self._conn.execute(
-            f"SELECT x.note, c.deck_id, c.card_id, c.kind, c.tags, c.fields, c.source{self._FROM}"
-            " WHERE x.first ORDER BY x.number"
-        )
-
-    def anki_cards(
-        self, *, first_card_id: int, first_note_id: int, anki_decks: dict[str, int], mod: int, creation_day: date | None
-    ) -> Iterator[tuple]:
-        """Rows of Anki's ``cards`` table, in order: the card's id is ``first_card_id``
-        plus its number, its note's id ``first_note_id`` plus the note's number.
-
-        Without ``creation_day`` every card is new, due at its note's place in
-        the deck order. With it, a reviewed card is a review card (type and
-        queue 2) with its interval, EF x 1000, repetitions and lapses, due
-        that many days after ``creation_day``; a card never reviewed stays new.
-        """
-        decks = " ".join("WHEN ? THEN ?" for _ in anki_decks)
-        params: list = [first_card_id, first_note_id, *(v for pair in anki_decks.items() for v in pair), mod]
-        if creation_day is None:
-            schedule = "0, 0, x.note, 0, 0, 0, 0"
-        else:
-            schedule = (
-                "CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, CASE WHEN c.due IS NULL THEN 0 ELSE 2 END,"
-                " CASE WHEN c.due IS NULL THEN x.note ELSE CAST(julianday(c.due) - julianday(?) AS INTEGER) END,"
-                " ifnull(c.interval, 0), ifnull(c.ease * 10, 0), ifnull(c.reps, 0), ifnull(c.lapses, 0)"
-            )
-            params.append(creation_day.isoformat())
-        # Anki's ord: the cloze number minus one, else its only template, 0 (ord is 1 then).
-        return self._conn.execute(
-            f"SELECT ? + x.number, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
-            f" 0, 0, 0, 0, ''{self._FROM} ORDER BY x.number",
-            params,
-        )
-
-    def write_anki_review_log(self, collection: Path, *, first_card_id: int) -> int:
-        """Copy the answers that stand (not undone) of the selected cards into the
-        ``revlog`` table of the Anki collection file ``collection``, in the order
-        they were given; return how many that table holds.
-
-        The log's order is the order the answers were given and applied to the
-        schedule. An entry's id is the answer's instant in milliseconds since
-        the epoch, or one past the previous entry's id when that is not earlier
-        (answers in one millisecond, or a clock set back), so the ids are
-        distinct and Anki, which sorts by id, sees the answers in log order.
-        Its card id is ``first_card_id`` plus the card's number.
-
-        Grades 0-2 press Again (1), 3 Hard (2), 4 Good (3), 5 Easy (4). A first
-        answer is Learn (0), a scheduled review Review (1), a same-day repeat
-        Learn on the day the card was new, else Relearn (2).
-
-        The collection is attached to this connection for the copy, which runs
-        in SQL alone; nothing is written to the student's database.
-        """
-        conn = self._conn
-        self._note_new_days()
-        conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
-        try:
-            conn.execute("PRAGMA export_collection.journal_mode = OFF")
-            conn.execute("PRAGMA export_collection.synchronous = OFF")
-            # Rows go in one at a time in log order, so the previous entry's id
-            # is the rowid this connection inserted last: last_insert_rowid().
-            # A row in a TEMP table sets it below any instant to start with.
-            conn.execute("CREATE TEMP TABLE export_revlog_start (id INTEGER PRIMARY KEY)")
-            conn.execute("INSERT INTO temp.export_revlog_start VALUES (-9223372036854775808)")
-            conn.execute(
-                "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
-                " SELECT max(instant, last_insert_rowid() + 1), cid, -1, ease, ivl, lastIvl, factor, time, type"
-                f" FROM ({_REVLOG_ROWS})",
-                (first_card_id,),
-            )
-            count = conn.execute("SELECT count(*) FROM export_collection.revlog").fetchone()[0]
-            conn.commit()
-            return count
-        finally:
-            conn.rollback()
-            conn.execute("DROP TABLE IF EXISTS temp.export_revlog_start")
-            conn.execute("DETACH DATABASE export_collection")
-
-    def _note_new_days(self) -> None:
-        """Note the day of each card's first answer (one that stands), once: a repeat that day is still learning."""
-        self._conn.execute(
-            "UPDATE temp.export_selection SET new_day = (SELECT r.day FROM reviews AS r"
-            " WHERE r.card = export_selection.card AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
-            " WHERE new_day IS NULL"
-        )
-        self._conn.commit()
-
-
-# The answers that stand of the selected cards as rows of Anki's revlog, less
-# its id and usn, in log order: the answer's instant in milliseconds since the
-# epoch (exact: julianday() holds whole milliseconds, and a double keeps them
-# to well under 1 ms), the card id (``first_card_id + number``, the one
-# parameter), button, interval, last interval, factor, time and log type.
-# +r.card: read the log in file order, which is log order, looking each card
-# up, rather than card by card; so ORDER BY r.id needs no sorting.
-_REVLOG_ROWS = (
-    "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER) AS instant,"
-    " ? + x.number AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
-    " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
-    " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
-    " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
-    " FROM reviews AS r JOIN temp.export_selection AS x ON x.card = +r.card WHERE r.undone_at IS NULL ORDER BY r.id"
-)
 
 
 def _filters(deck_ids: Sequence[str], tags: Sequence[str]) -> tuple[list[str], list]:

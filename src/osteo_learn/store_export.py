@@ -1,0 +1,240 @@
+"""The store's side of an export to Anki: the selected cards numbered, and
+Anki's ``cards`` and ``revlog`` rows written from them in SQL.
+
+Split from :mod:`osteo_learn.store` because it speaks Anki's tables, and
+imported only by an export. The selection lives on the store's connection
+(:meth:`osteo_learn.store.Store.export_selection`) and gives the notes, which
+need Python per note (:mod:`osteo_learn.export`). The cards and the review log
+need none: :class:`AnkiCardWriter` copies them in SQL alone through a
+connection of its own, so the export runs it on a second thread while the
+notes are built, and SQLite, which releases Python's lock while it works,
+does it on the other core. How SM-2 maps onto Anki's scheduling is
+explained in :mod:`osteo_learn.anki_progress`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from osteo_learn import anki_progress
+
+# Opens a new connection to the student's database, as the store opened its own.
+ConnectionFactory = Callable[[], sqlite3.Connection]
+
+
+class ExportSelection:
+    """The cards of an export (see :meth:`~osteo_learn.store.Store.export_selection`).
+
+    Cards are numbered from 0 in export order, and so are their notes (one
+    per deck entry: the deletions of a cloze share a note).
+    """
+
+    _FROM = " FROM temp.export_selection AS x JOIN cards AS c ON c.id = x.card"
+
+    def __init__(self, conn: sqlite3.Connection, connect: ConnectionFactory):
+        self._conn = conn
+        self._connect = connect
+
+    def counts(self) -> tuple[int, int]:
+        """How many notes and cards."""
+        return self._conn.execute(f"SELECT count(*) FILTER (WHERE x.first), count(*){self._FROM}").fetchone()
+
+    def cards_by_kind(self) -> dict[str, int]:
+        return dict(self._conn.execute(f"SELECT c.kind, count(*){self._FROM} GROUP BY c.kind"))
+
+    def deck_ids(self) -> list[str]:
+        """The decks with cards in the selection, in export order."""
+        rows = self._conn.execute(f"SELECT c.deck_id{self._FROM} GROUP BY c.deck_id ORDER BY min(x.number)")
+        return [deck_id for (deck_id,) in rows]
+
+    def notes(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
+        """One row per note, in order: its number, deck id, card id, kind, tags
+        (space-separated), fields (the content as JSON) and source sentence."""
+        return self._conn.execute(
+            f"SELECT x.note, c.deck_id, c.card_id, c.kind, c.tags, c.fields, c.source{self._FROM}"
+            " WHERE x.first ORDER BY x.number"
+        )
+
+    def card_writer(self, numbering: Path) -> AnkiCardWriter:
+        """A writer of the selection's Anki cards and review log that works through
+        a connection of its own, so it can run on another thread while :meth:`notes`
+        is read. The numbering is saved for that connection to ``numbering``, a
+        new SQLite file."""
+        conn = self._conn
+        conn.execute("ATTACH DATABASE ? AS export_shared", (str(numbering),))
+        try:
+            conn.execute("PRAGMA export_shared.journal_mode = OFF")
+            conn.execute("PRAGMA export_shared.synchronous = OFF")
+            conn.execute(
+                "CREATE TABLE export_shared.selection ("
+                " number INTEGER PRIMARY KEY, card INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, new_day TEXT)"
+            )
+            conn.execute(
+                "INSERT INTO export_shared.selection (number, card, note) SELECT number, card, note FROM temp.export_selection"
+            )
+            conn.commit()
+        finally:
+            conn.rollback()
+            conn.execute("DETACH DATABASE export_shared")
+        return AnkiCardWriter(self._connect, numbering)
+
+
+@dataclass(frozen=True)
+class WrittenCards:
+    """What :meth:`AnkiCardWriter.write` put in the collection.
+
+    ``creation_day`` is the collection's creation day the cards' ``due``
+    counts from; ``reviewed`` the cards written with a schedule; ``revlog``
+    the review log entries.
+    """
+
+    creation_day: date
+    reviewed: int
+    revlog: int
+
+
+class AnkiCardWriter:
+    """Writes the rows of Anki's ``cards`` table, and with progress its ``revlog``,
+    for a selection (see :meth:`ExportSelection.card_writer`).
+
+    Everything is read in one transaction, so the schedules and the review
+    log come from one state of the database even while a review goes on in
+    another process. Nothing is written to the student's database.
+    """
+
+    def __init__(self, connect: ConnectionFactory, numbering: Path):
+        self._connect = connect
+        self._numbering = numbering
+        self._conn: sqlite3.Connection | None = None
+        self._cancelled = False
+
+    def cancel(self) -> None:
+        """Stop :meth:`write` from another thread: it raises ``sqlite3.OperationalError``."""
+        self._cancelled = True
+        if self._conn is not None:
+            self._conn.interrupt()
+
+    def write(
+        self, collection: Path, *, first_card_id: int, first_note_id: int, anki_decks: dict[str, int], mod: int, with_progress: bool
+    ) -> WrittenCards:
+        """Fill the (empty) ``cards``, and with progress ``revlog``, tables of the Anki
+        collection file ``collection``.
+
+        A card's id is ``first_card_id`` plus its number, its note's id
+        ``first_note_id`` plus the note's number, its deck ``anki_decks[deck id]``.
+        Without progress every card is new, due at its note's place in the
+        deck order. With it, a reviewed card is a review card (type and queue
+        2) with its interval, EF x 1000, repetitions and lapses, due that many
+        days after the creation day (no later than any due date); a card never
+        reviewed stays new; and the answers that stand go to the review log.
+        """
+        conn = self._connect()
+        self._conn = conn
+        try:
+            self._check_cancelled()
+            conn.execute("ATTACH DATABASE ? AS export_shared", (str(self._numbering),))
+            conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
+            for schema in ("export_shared", "export_collection"):
+                conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
+                conn.execute(f"PRAGMA {schema}.synchronous = OFF")
+            conn.execute("BEGIN")
+            creation_day = anki_progress.DEFAULT_CREATION_DAY
+            reviewed = revlog = 0
+            if with_progress:
+                due, reviewed = conn.execute(f"SELECT min(c.due), count(c.due){_FROM}").fetchone()
+                creation_day = anki_progress.creation_day(date.fromisoformat(due) if due else None)
+            self._check_cancelled()
+            self._write_cards(conn, first_card_id, first_note_id, anki_decks, mod, creation_day if with_progress else None)
+            if with_progress:
+                self._check_cancelled()
+                revlog = self._write_review_log(conn, first_card_id)
+            conn.commit()
+            return WrittenCards(creation_day, reviewed, revlog)
+        finally:
+            self._conn = None
+            conn.close()
+
+    def _check_cancelled(self) -> None:
+        # cancel() interrupts a running statement; this stops the next one.
+        if self._cancelled:
+            raise sqlite3.OperationalError("interrupted")
+
+    @staticmethod
+    def _write_cards(
+        conn: sqlite3.Connection, first_card_id: int, first_note_id: int, anki_decks: dict[str, int], mod: int, creation_day: date | None
+    ) -> None:
+        decks = " ".join("WHEN ? THEN ?" for _ in anki_decks)
+        params: list = [first_card_id, first_note_id, *(v for pair in anki_decks.items() for v in pair), mod]
+        if creation_day is None:
+            schedule = "0, 0, x.note, 0, 0, 0, 0"
+        else:
+            schedule = (
+                "CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, CASE WHEN c.due IS NULL THEN 0 ELSE 2 END,"
+                " CASE WHEN c.due IS NULL THEN x.note ELSE CAST(julianday(c.due) - julianday(?) AS INTEGER) END,"
+                " ifnull(c.interval, 0), ifnull(c.ease * 10, 0), ifnull(c.reps, 0), ifnull(c.lapses, 0)"
+            )
+            params.append(creation_day.isoformat())
+        # Anki's ord: the cloze number minus one, else its only template, 0 (ord is 1 then).
+        conn.execute(
+            "INSERT INTO export_collection.cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
+            " lapses, left, odue, odid, flags, data)"
+            f" SELECT ? + x.number, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
+            f" 0, 0, 0, 0, ''{_FROM} ORDER BY x.number",
+            params,
+        )
+
+    @staticmethod
+    def _write_review_log(conn: sqlite3.Connection, first_card_id: int) -> int:
+        """Copy the answers that stand (not undone) of the selected cards into the
+        collection's ``revlog``, in the order they were given; return how many.
+
+        The log's order is the order the answers were given and applied to the
+        schedule. An entry's id is the answer's instant in milliseconds since
+        the epoch, or one past the previous entry's id when that is not earlier
+        (answers in one millisecond, or a clock set back), so the ids are
+        distinct and Anki, which sorts by id, sees the answers in log order.
+        Its card id is ``first_card_id`` plus the card's number.
+
+        Grades 0-2 press Again (1), 3 Hard (2), 4 Good (3), 5 Easy (4). A first
+        answer is Learn (0), a scheduled review Review (1), a same-day repeat
+        Learn on the day the card was new, else Relearn (2).
+        """
+        # The day of each card's first answer that stands: a repeat that day is still learning.
+        conn.execute(
+            "UPDATE export_shared.selection SET new_day = (SELECT r.day FROM main.reviews AS r"
+            " WHERE r.card = selection.card AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
+        )
+        # Rows go in one at a time in log order, so the previous entry's id
+        # is the rowid this connection inserted last: last_insert_rowid().
+        # A row in a TEMP table sets it below any instant to start with.
+        conn.execute("CREATE TEMP TABLE revlog_start (id INTEGER PRIMARY KEY)")
+        conn.execute("INSERT INTO temp.revlog_start VALUES (-9223372036854775808)")
+        return conn.execute(
+            "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+            " SELECT max(instant, last_insert_rowid() + 1), cid, -1, ease, ivl, lastIvl, factor, time, type"
+            f" FROM ({_REVLOG_ROWS})",
+            (first_card_id,),
+        ).rowcount
+
+
+_FROM = " FROM export_shared.selection AS x JOIN main.cards AS c ON c.id = x.card"
+
+# The answers that stand of the selected cards as rows of Anki's revlog, less
+# its id and usn, in log order: the answer's instant in milliseconds since the
+# epoch (exact: julianday() holds whole milliseconds, and a double keeps them
+# to well under 1 ms), the card id (``first_card_id + number``, the one
+# parameter), button, interval, last interval, factor, time and log type.
+# +r.card: read the log in file order, which is log order, looking each card
+# up, rather than card by card; so ORDER BY r.id needs no sorting.
+_REVLOG_ROWS = (
+    "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER) AS instant,"
+    " ? + x.number AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
+    " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
+    " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
+    " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
+    " FROM main.reviews AS r JOIN export_shared.selection AS x ON x.card = +r.card WHERE r.undone_at IS NULL ORDER BY r.id"
+)
