@@ -69,12 +69,14 @@ class ExportSelection:
         try:
             conn.execute("PRAGMA export_shared.journal_mode = OFF")
             conn.execute("PRAGMA export_shared.synchronous = OFF")
+            # Keyed by card: the review log finds a card's number in one lookup.
             conn.execute(
                 "CREATE TABLE export_shared.selection ("
-                " number INTEGER PRIMARY KEY, card INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, new_day TEXT)"
+                " card INTEGER PRIMARY KEY, number INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, new_day TEXT)"
             )
             conn.execute(
-                "INSERT INTO export_shared.selection (number, card, note) SELECT number, card, note FROM temp.export_selection"
+                "INSERT INTO export_shared.selection (card, number, note)"
+                " SELECT card, number, note FROM temp.export_selection ORDER BY card"
             )
             conn.commit()
         finally:
