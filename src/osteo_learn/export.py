@@ -53,7 +53,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from osteo_learn import anki_models
-from osteo_learn.cards import Card, Kind, Vignette
+from osteo_learn.cards import Card, Kind
 from osteo_learn.errors import OsteoError
 from osteo_learn.store import Store
 from osteo_learn.store_export import AnkiCardWriter, ExportSelection, WrittenCards
@@ -134,13 +134,14 @@ def text_html(text: str) -> str:
     return escaped
 
 
-def options_html(vignette: Vignette) -> str:
-    """The options as an HTML list; the right one has the class ``ol-correct``."""
-    return _options_html(vignette.options, vignette.answer)
-
-
-def answer_html(vignette: Vignette) -> str:
-    return _answer_html(vignette.options, vignette.answer)
+def _joined_html(texts: tuple[str, ...]) -> str:
+    """``"\x1f".join(map(text_html, texts))``, Anki's field separator between,
+    escaped in one pass when every text is printable (the common case)."""
+    for text in texts:
+        if not text.isprintable():
+            return "\x1f".join(map(text_html, texts))
+    # Escaping works character by character and leaves \x1f alone.
+    return html.escape("\x1f".join(texts))
 
 
 def _options_html(options: Sequence[str], answer: str) -> str:
@@ -159,22 +160,23 @@ def _answer_html(options: Sequence[str], answer: str) -> str:
 
 def note_fields(card: Card) -> list[str]:
     """The note's fields, in the order of its note type (:mod:`osteo_learn.anki_models`)."""
-    return _FIELDS[card.kind](vars(card.content), text_html(card.source))
+    return _FIELDS[card.kind](vars(card.content), card.source).split("\x1f")
 
 
-# A card's content (its fields as stored, by name) and its source as HTML ->
-# the note's fields, by kind.
+# A card's content (its fields as stored, by name) and its source -> the
+# note's fields as HTML, joined by Anki's separator, by kind. (Escaped text
+# holds no \x1f: text_html drops control characters.)
 _FIELDS = {
-    Kind.BASIC: lambda data, source: [text_html(data["front"]), text_html(data["back"]), source],
-    Kind.CLOZE: lambda data, source: [text_html(data["text"]), text_html(data.get("extra", "")), source],
-    Kind.VIGNETTE: lambda data, source: [
-        text_html(data["stem"]),
-        text_html(data["question"]),
-        _options_html(data["options"], data["answer"]),
-        _answer_html(data["options"], data["answer"]),
-        text_html(data["explanation"]),
-        source,
-    ],
+    Kind.BASIC: lambda data, source: _joined_html((data["front"], data["back"], source)),
+    Kind.CLOZE: lambda data, source: _joined_html((data["text"], data.get("extra", ""), source)),
+    Kind.VIGNETTE: lambda data, source: "\x1f".join(
+        (
+            _joined_html((data["stem"], data["question"])),
+            _options_html(data["options"], data["answer"]),
+            _answer_html(data["options"], data["answer"]),
+            _joined_html((data["explanation"], source)),
+        )
+    ),
 }
 
 
@@ -454,15 +456,16 @@ def _note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[
     between = f" {card_tag}"
     # The tags of a note, space-separated with a space either side, start with its deck and kind.
     heads: dict[tuple[str, str], str] = {}
-    guid, loads, fields_of, escape = note_guid, json.loads, _FIELDS, text_html
+    guid, loads, fields_of = note_guid, json.loads, _FIELDS
     for number, deck_id, card_id, kind, tags, content, source in selection.notes():
         tag_text = heads.get((deck_id, kind))
         if tag_text is None:
             tag_text = heads[deck_id, kind] = f" {prefix}::deck::{deck_id} {prefix}::kind::{kind} "
         if tags:
             tag_text += card_tag + between.join(tags.split()) + " "
-        fields = fields_of[kind](loads(content), escape(source))
-        yield (first_id + number, guid(deck_id, card_id), model_ids[kind], mod, tag_text, "\x1f".join(fields), fields[0])
+        fields = fields_of[kind](loads(content), source)
+        # The sort field is the first.
+        yield (first_id + number, guid(deck_id, card_id), model_ids[kind], mod, tag_text, fields, fields.partition("\x1f")[0])
 
 
 def _write_deck(cursor, deck: DeckInfo, models: dict, timestamp: float, ids: Iterator[int]) -> int:
