@@ -261,28 +261,29 @@ def test_export_selection_narrowed_by_tag_keeps_the_order_of_all_decks(tmp_path,
 
 
 def write_cards(selection, folder: Path, *, first_card_id: int = 0, first_note_id: int = 0, with_progress: bool = True):
-    """Fill genanki's empty collection in ``folder`` with the selection's cards (and log); return the rows written."""
+    """Fill genanki's empty collection in ``folder`` with the selection's cards and,
+    with progress, its review log; return what was written and the rows."""
     collection = folder / "collection.anki2"
     genanki_collection(collection)
-    writer = selection.card_writer(folder / "selection.db")
-    written = writer.write(
+    written = selection.write_anki_cards(
         collection, first_card_id=first_card_id, first_note_id=first_note_id, anki_decks={"demo": 77}, mod=9, with_progress=with_progress
     )
+    logged = selection.log_writer(folder / "selection.db").write(collection, first_card_id=first_card_id) if with_progress else 0
     conn = sqlite3.connect(collection)
     cards = conn.execute("SELECT * FROM cards ORDER BY id").fetchall()
     revlog = conn.execute("SELECT id, cid, ease, ivl, lastIvl, factor, time, type, usn FROM revlog ORDER BY id").fetchall()
     conn.close()
-    return written, cards, revlog
+    return written, logged, cards, revlog
 
 
-def test_card_writer_writes_anki_card_rows_numbered_in_deck_order(tmp_path, db, deck_file):
+def test_anki_card_rows_are_numbered_in_deck_order_with_their_schedules(tmp_path, db, deck_file):
     study(db)
     first = 1_000_000
     (tmp_path / "new").mkdir()
     (tmp_path / "reviewed").mkdir()
     with open_store(db) as store, store.export_selection(("demo",)) as selection:
-        plain, new, no_log = write_cards(selection, tmp_path / "new", first_card_id=first, first_note_id=first + 50, with_progress=False)
-        written, reviewed, _ = write_cards(selection, tmp_path / "reviewed", first_card_id=first, first_note_id=first + 50)
+        plain, _, new, no_log = write_cards(selection, tmp_path / "new", first_card_id=first, first_note_id=first + 50, with_progress=False)
+        written, _, reviewed, _ = write_cards(selection, tmp_path / "reviewed", first_card_id=first, first_note_id=first + 50)
         states = {card.label: card.state for card in store.cards(("demo",))}
     labels = ["demo/q1", "demo/q2", "demo/letters c1", "demo/letters c2", "demo/case", "demo/q3"]
     # id, note id, deck, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data
@@ -291,7 +292,7 @@ def test_card_writer_writes_anki_card_rows_numbered_in_deck_order(tmp_path, db, 
         for number, (note, ord_) in enumerate([(0, 0), (1, 0), (2, 0), (2, 1), (3, 0), (4, 0)])
     ]
     assert [row[6:] for row in new] == [(0, 0, note, 0, 0, 0, 0, 0, 0, 0, 0, "") for note in (0, 1, 2, 2, 3, 4)]
-    assert (plain.reviewed, plain.revlog, no_log) == (0, 0, [])
+    assert (plain.reviewed, no_log) == (0, [])
     # Every due date is after genanki's creation day, which is kept.
     assert written.creation_day == date(2014, 9, 19)
     for label, row in zip(labels, reviewed, strict=True):
@@ -309,7 +310,7 @@ def test_a_due_date_before_genankis_creation_day_moves_the_creation_day_back(tmp
         pk = next(c.pk for c in store.cards(("demo",)) if c.label == "demo/q1")
         store.record(pk, 5, datetime(2010, 1, 4, 12, tzinfo=timezone.utc), date(2010, 1, 4), 1000)
         with store.export_selection(("demo",)) as selection:
-            written, cards, _ = write_cards(selection, tmp_path)
+            written, _, cards, _ = write_cards(selection, tmp_path)
     # A first success is due a day later: 2010-01-05, day 0.
     assert written.creation_day == date(2010, 1, 5)
     assert cards[0][6:9] == (2, 2, 0)
@@ -327,11 +328,11 @@ def test_export_selection_review_log_rows_map_grades_kinds_and_exact_millisecond
         store.record(pk, 4, instants[1], date(2024, 2, 29), 2500)  # a repeat on the day it was new: Learn, Good
         store.record(pk, 5, instants[2], date(2024, 3, 1), 99_000_000_000)  # review: Review, Easy
         with store.export_selection(("demo",)) as selection:
-            written, _, rows = write_cards(selection, tmp_path, first_card_id=500)
+            _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=500)
     expected_ms = [int(instant.timestamp() * 1000) for instant in instants]
     assert [row[0] for row in rows] == expected_ms == [1709251199999, 1709251200001, 1709296215500]
     assert [row[8] for row in rows] == [-1, -1, -1]  # usn: to be sent to AnkiWeb
-    assert written.revlog == 3
+    assert logged == 3
     # (card id, button, ivl, lastIvl, factor, time, type); q1 is card 0. The
     # failed first answer gives 1 day and keeps EF 2.5; the repeat changes
     # nothing; the review on the next day is the first success: 1 day again,
@@ -351,21 +352,33 @@ def test_answers_in_one_millisecond_push_later_ones_on_in_the_written_log(tmp_pa
         for pk, offset in zip(pks, offsets_ms):
             store.record(pk, 4, noon_utc + timedelta(milliseconds=offset), date(2024, 5, 6), 1000)
         with store.export_selection(("demo",)) as selection:
-            # Card ids count on from the export time, later than every answer:
-            # the last card written does not push the log's ids.
+            # Card ids count on from the export time, later than every answer.
             export_ms = int(noon_utc.timestamp() * 1000) + 86_400_000
-            written, _, rows = write_cards(selection, tmp_path, first_card_id=export_ms, first_note_id=export_ms)
+            _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=export_ms, first_note_id=export_ms)
             attached = [row[1] for row in store.conn.execute("PRAGMA database_list")]
             temp = store.conn.execute("SELECT name FROM temp.sqlite_master ORDER BY name").fetchall()
         left = store.conn.execute("SELECT name FROM temp.sqlite_master").fetchall()
     base = int(noon_utc.timestamp() * 1000)
-    assert written.revlog == 5
+    assert logged == 5
     assert [row[0] for row in rows] == [base, base + 1, base + 2, base + 3, base + 5]
     # The store's connection attached the numbering's file only to save it;
     # the numbering goes with the selection.
     assert attached == ["main", "temp"]
     assert temp == [("export_selection",), ("sqlite_autoindex_export_selection_1",)]
     assert left == []
+
+
+def test_log_ids_of_answers_before_1970_are_their_instants(tmp_path, db, deck_file):
+    # A clock set to 1969: the instants are negative, and so are the ids.
+    instant = datetime(1969, 12, 31, 23, 59, 59, 998_000, timezone.utc)
+    with open_store(db) as store:
+        pks = [c.pk for c in store.cards(("demo",))]
+        store.record(pks[0], 4, instant, date(1969, 12, 31), 1000)
+        store.record(pks[1], 4, instant, date(1969, 12, 31), 1000)
+        with store.export_selection(("demo",)) as selection:
+            _, logged, _, rows = write_cards(selection, tmp_path)
+    assert logged == 2
+    assert [row[0] for row in rows] == [-2, -1]
 
 
 def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back(tmp_path, db, deck_file):
@@ -379,9 +392,9 @@ def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back
         store.record(q2, 5, ten_utc - timedelta(minutes=58), date(2024, 5, 6), 1000)
         store.record(q2, 5, ten_utc + timedelta(days=1), date(2024, 5, 7), 1000)
         with store.export_selection(("demo",)) as selection:
-            written, _, rows = write_cards(selection, tmp_path, first_card_id=100)
+            _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=100)
     base = int(ten_utc.timestamp() * 1000)
-    assert written.revlog == 4
+    assert logged == 4
     # In Anki's order (by id) q1's repeat still follows its failure, as in the
     # log; each entry goes a millisecond past the one before until the clock
     # catches up.

@@ -56,7 +56,7 @@ from osteo_learn import anki_models
 from osteo_learn.cards import Card, Kind
 from osteo_learn.errors import OsteoError
 from osteo_learn.store import Store
-from osteo_learn.store_export import AnkiCardWriter, ExportSelection, WrittenCards
+from osteo_learn.store_export import AnkiLogWriter, ExportSelection, WrittenCards
 from osteo_learn.terminal import clean
 
 class ExportError(OsteoError):
@@ -321,14 +321,14 @@ def _write_collection(
     day_start_hour: int,
     summary: ExportSummary,
 ) -> None:
-    """Write the Anki collection file: the notes on this thread, the cards (and
-    with progress the review log) on another.
+    """Write the Anki collection file: with progress, the review log on a second
+    thread while the notes and cards are written on this one.
 
-    The notes need Python per note; the cards and the review log are copied
-    in SQL alone (:class:`~osteo_learn.store_export.AnkiCardWriter`), and
-    SQLite does not hold Python's lock while it works, so on two cores the
-    two overlap. The notes are written to a copy of the empty collection and
-    moved over at the end.
+    The notes need Python per note; the review log, the largest part, is
+    copied in SQL alone (:class:`~osteo_learn.store_export.AnkiLogWriter`),
+    and SQLite does not hold Python's lock while it works, so on two cores
+    the two overlap. The notes and cards go to a copy of the empty
+    collection, moved over at the end.
     """
     # Note and card ids count milliseconds on from the export time, as in
     # genanki (notes and cards are numbered apart: ids are unique per table).
@@ -338,19 +338,20 @@ def _write_collection(
     summary.decks = len(anki_decks)
     notes_file = collection.with_name("notes.anki2")
     shutil.copyfile(collection, notes_file)
-    writer = selection.card_writer(collection.with_name("selection.db"))
     with ThreadPoolExecutor(max_workers=1) as pool:
-        cards = pool.submit(
-            _write_cards, writer, collection, first_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress
-        )
+        if with_progress:
+            writer = selection.log_writer(collection.with_name("selection.db"))
+            log = pool.submit(_write_review_log, writer, collection, first_card_id=first_id)
         try:
             _write_notes(notes_file, selection, first_id, mod)
-            written = cards.result()
+            written = _write_cards(notes_file, selection, first_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress)
+            summary.revlog = log.result() if with_progress else 0
         except BaseException:
-            writer.cancel()
+            if with_progress:
+                writer.cancel()
             raise
-    summary.reviewed, summary.revlog = written.reviewed, written.revlog
-    _move_notes(collection, notes_file)
+    summary.reviewed = written.reviewed
+    _move_tables(collection, notes_file, ("notes", "cards"))
     _write_collection_config(collection, written.creation_day, day_start_hour, summary.notes)
 
 
@@ -375,13 +376,11 @@ def _write_empty_collection(
         conn.close()
 
 
-def _write_cards(writer: AnkiCardWriter, collection: Path, *, first_id: int, anki_decks: dict[str, int], mod: int, with_progress: bool) -> WrittenCards:
-    indexes = _drop_indexes(collection, ("cards", "revlog"))
-    written = writer.write(
-        collection, first_card_id=first_id, first_note_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress
-    )
+def _write_review_log(writer: AnkiLogWriter, collection: Path, *, first_card_id: int) -> int:
+    indexes = _drop_indexes(collection, ("revlog",))
+    count = writer.write(collection, first_card_id=first_card_id)
     _create_indexes(collection, indexes)
-    return written
+    return count
 
 
 def _write_notes(notes_file: Path, selection: ExportSelection, first_id: int, mod: int) -> None:
@@ -395,16 +394,28 @@ def _write_notes(notes_file: Path, selection: ExportSelection, first_id: int, mo
     _create_indexes(notes_file, indexes)
 
 
-def _move_notes(collection: Path, notes_file: Path) -> None:
+def _write_cards(
+    notes_file: Path, selection: ExportSelection, *, first_id: int, anki_decks: dict[str, int], mod: int, with_progress: bool
+) -> WrittenCards:
+    indexes = _drop_indexes(notes_file, ("cards",))
+    written = selection.write_anki_cards(
+        notes_file, first_card_id=first_id, first_note_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress
+    )
+    _create_indexes(notes_file, indexes)
+    return written
+
+
+def _move_tables(collection: Path, source: Path, tables: tuple[str, ...]) -> None:
     conn = _open_collection(collection)
     try:
-        conn.execute("ATTACH DATABASE ? AS notes_file", (str(notes_file),))
-        # Both notes tables have the same columns and indexes and the
+        conn.execute("ATTACH DATABASE ? AS source", (str(source),))
+        # Each table has the same columns and indexes in both files, and the
         # collection's is empty: SQLite copies the table and its indexes as
         # they are, without sorting anything again.
-        conn.execute("INSERT INTO main.notes SELECT * FROM notes_file.notes")
+        for table in tables:
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM source.{table}")
         conn.commit()
-        conn.execute("DETACH DATABASE notes_file")
+        conn.execute("DETACH DATABASE source")
     finally:
         conn.close()
 

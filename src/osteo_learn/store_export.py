@@ -4,12 +4,13 @@ Anki's ``cards`` and ``revlog`` rows written from them in SQL.
 Split from :mod:`osteo_learn.store` because it speaks Anki's tables, and
 imported only by an export. The selection lives on the store's connection
 (:meth:`osteo_learn.store.Store.export_selection`) and gives the notes, which
-need Python per note (:mod:`osteo_learn.export`). The cards and the review log
-need none: :class:`AnkiCardWriter` copies them in SQL alone through a
-connection of its own, so the export runs it on a second thread while the
-notes are built, and SQLite, which releases Python's lock while it works,
-does it on the other core. How SM-2 maps onto Anki's scheduling is
-explained in :mod:`osteo_learn.anki_progress`.
+need Python per note (:mod:`osteo_learn.export`), and the cards, copied in
+SQL. The review log, the largest part, needs no Python either:
+:class:`AnkiLogWriter` copies it through a connection of its own, so the
+export runs it on a second thread while the notes are built, and SQLite,
+which releases Python's lock while it works, does it on the other core.
+How SM-2 maps onto Anki's scheduling is explained in
+:mod:`osteo_learn.anki_progress`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class ExportSelection:
     per deck entry: the deletions of a cloze share a note).
     """
 
-    _FROM = " FROM temp.export_selection AS x JOIN cards AS c ON c.id = x.card"
+    _FROM = " FROM temp.export_selection AS x JOIN main.cards AS c ON c.id = x.card"
 
     def __init__(self, conn: sqlite3.Connection, connect: ConnectionFactory):
         self._conn = conn
@@ -59,11 +60,58 @@ class ExportSelection:
             " WHERE x.first ORDER BY x.number"
         )
 
-    def card_writer(self, numbering: Path) -> AnkiCardWriter:
-        """A writer of the selection's Anki cards and review log that works through
-        a connection of its own, so it can run on another thread while :meth:`notes`
-        is read. The numbering is saved for that connection to ``numbering``, a
-        new SQLite file."""
+    def write_anki_cards(
+        self, collection: Path, *, first_card_id: int, first_note_id: int, anki_decks: dict[str, int], mod: int, with_progress: bool
+    ) -> WrittenCards:
+        """Fill the (empty) ``cards`` table of the Anki collection file ``collection``.
+
+        A card's id is ``first_card_id`` plus its number, its note's id
+        ``first_note_id`` plus the note's number, its deck ``anki_decks[deck id]``.
+        Without progress every card is new, due at its note's place in the
+        deck order. With it, a reviewed card is a review card (type and queue
+        2) with its interval, EF x 1000, repetitions and lapses, due that many
+        days after the creation day (no later than any due date); a card never
+        reviewed stays new.
+        """
+        conn = self._conn
+        conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
+        try:
+            conn.execute("PRAGMA export_collection.journal_mode = OFF")
+            conn.execute("PRAGMA export_collection.synchronous = OFF")
+            creation_day, reviewed = anki_progress.DEFAULT_CREATION_DAY, 0
+            if with_progress:
+                due, reviewed = conn.execute(f"SELECT min(c.due), count(c.due){self._FROM}").fetchone()
+                creation_day = anki_progress.creation_day(date.fromisoformat(due) if due else None)
+            decks = " ".join("WHEN ? THEN ?" for _ in anki_decks)
+            params: list = [first_card_id, first_note_id, *(v for pair in anki_decks.items() for v in pair), mod]
+            if with_progress:
+                schedule = (
+                    "CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, CASE WHEN c.due IS NULL THEN 0 ELSE 2 END,"
+                    " CASE WHEN c.due IS NULL THEN x.note ELSE CAST(julianday(c.due) - julianday(?) AS INTEGER) END,"
+                    " ifnull(c.interval, 0), ifnull(c.ease * 10, 0), ifnull(c.reps, 0), ifnull(c.lapses, 0)"
+                )
+                params.append(creation_day.isoformat())
+            else:
+                schedule = "0, 0, x.note, 0, 0, 0, 0"
+            # Anki's ord: the cloze number minus one, else its only template, 0 (ord is 1 then).
+            conn.execute(
+                "INSERT INTO export_collection.cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
+                " lapses, left, odue, odid, flags, data)"
+                f" SELECT ? + x.number, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
+                f" 0, 0, 0, 0, ''{self._FROM} ORDER BY x.number",
+                params,
+            )
+            conn.commit()
+            return WrittenCards(creation_day, reviewed)
+        finally:
+            conn.rollback()
+            conn.execute("DETACH DATABASE export_collection")
+
+    def log_writer(self, numbering: Path) -> AnkiLogWriter:
+        """A writer of the selection's review log that works through a connection
+        of its own, so it can run on another thread while this one writes the
+        notes and cards. The numbering is saved for that connection to
+        ``numbering``, a new SQLite file."""
         conn = self._conn
         conn.execute("ATTACH DATABASE ? AS export_shared", (str(numbering),))
         try:
@@ -82,30 +130,25 @@ class ExportSelection:
         finally:
             conn.rollback()
             conn.execute("DETACH DATABASE export_shared")
-        return AnkiCardWriter(self._connect, numbering)
+        return AnkiLogWriter(self._connect, numbering)
 
 
 @dataclass(frozen=True)
 class WrittenCards:
-    """What :meth:`AnkiCardWriter.write` put in the collection.
-
-    ``creation_day`` is the collection's creation day the cards' ``due``
-    counts from; ``reviewed`` the cards written with a schedule; ``revlog``
-    the review log entries.
-    """
+    """What :meth:`ExportSelection.write_anki_cards` wrote: the collection's
+    creation day the cards' ``due`` counts from, and how many cards it wrote
+    with a schedule."""
 
     creation_day: date
     reviewed: int
-    revlog: int
 
 
-class AnkiCardWriter:
-    """Writes the rows of Anki's ``cards`` table, and with progress its ``revlog``,
-    for a selection (see :meth:`ExportSelection.card_writer`).
+class AnkiLogWriter:
+    """Writes the rows of Anki's ``revlog`` for a selection (see :meth:`ExportSelection.log_writer`).
 
-    Everything is read in one transaction, so the schedules and the review
-    log come from one state of the database even while a review goes on in
-    another process. Nothing is written to the student's database.
+    It reads in one transaction, so the log comes from one state of the
+    database even while a review goes on in another process. Nothing is
+    written to the student's database.
     """
 
     def __init__(self, connect: ConnectionFactory, numbering: Path):
@@ -120,79 +163,10 @@ class AnkiCardWriter:
         if self._conn is not None:
             self._conn.interrupt()
 
-    def write(
-        self, collection: Path, *, first_card_id: int, first_note_id: int, anki_decks: dict[str, int], mod: int, with_progress: bool
-    ) -> WrittenCards:
-        """Fill the (empty) ``cards``, and with progress ``revlog``, tables of the Anki
-        collection file ``collection``.
-
-        A card's id is ``first_card_id`` plus its number, its note's id
-        ``first_note_id`` plus the note's number, its deck ``anki_decks[deck id]``.
-        Without progress every card is new, due at its note's place in the
-        deck order. With it, a reviewed card is a review card (type and queue
-        2) with its interval, EF x 1000, repetitions and lapses, due that many
-        days after the creation day (no later than any due date); a card never
-        reviewed stays new; and the answers that stand go to the review log.
-        """
-        conn = self._connect()
-        self._conn = conn
-        try:
-            self._check_cancelled()
-            conn.execute("ATTACH DATABASE ? AS export_shared", (str(self._numbering),))
-            conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
-            for schema in ("export_shared", "export_collection"):
-                conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
-                conn.execute(f"PRAGMA {schema}.synchronous = OFF")
-            conn.execute("BEGIN")
-            creation_day = anki_progress.DEFAULT_CREATION_DAY
-            reviewed = revlog = 0
-            if with_progress:
-                due, reviewed = conn.execute(f"SELECT min(c.due), count(c.due){_FROM}").fetchone()
-                creation_day = anki_progress.creation_day(date.fromisoformat(due) if due else None)
-            self._check_cancelled()
-            self._write_cards(conn, first_card_id, first_note_id, anki_decks, mod, creation_day if with_progress else None)
-            if with_progress:
-                self._check_cancelled()
-                revlog = self._write_review_log(conn, first_card_id)
-            conn.commit()
-            return WrittenCards(creation_day, reviewed, revlog)
-        finally:
-            self._conn = None
-            conn.close()
-
-    def _check_cancelled(self) -> None:
-        # cancel() interrupts a running statement; this stops the next one.
-        if self._cancelled:
-            raise sqlite3.OperationalError("interrupted")
-
-    @staticmethod
-    def _write_cards(
-        conn: sqlite3.Connection, first_card_id: int, first_note_id: int, anki_decks: dict[str, int], mod: int, creation_day: date | None
-    ) -> None:
-        decks = " ".join("WHEN ? THEN ?" for _ in anki_decks)
-        params: list = [first_card_id, first_note_id, *(v for pair in anki_decks.items() for v in pair), mod]
-        if creation_day is None:
-            schedule = "0, 0, x.note, 0, 0, 0, 0"
-        else:
-            schedule = (
-                "CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, CASE WHEN c.due IS NULL THEN 0 ELSE 2 END,"
-                " CASE WHEN c.due IS NULL THEN x.note ELSE CAST(julianday(c.due) - julianday(?) AS INTEGER) END,"
-                " ifnull(c.interval, 0), ifnull(c.ease * 10, 0), ifnull(c.reps, 0), ifnull(c.lapses, 0)"
-            )
-            params.append(creation_day.isoformat())
-        # Anki's ord: the cloze number minus one, else its only template, 0 (ord is 1 then).
-        conn.execute(
-            "INSERT INTO export_collection.cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
-            " lapses, left, odue, odid, flags, data)"
-            f" SELECT ? + x.number, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
-            f" 0, 0, 0, 0, ''{_FROM} ORDER BY x.number",
-            params,
-        )
-
-    @staticmethod
-    def _write_review_log(conn: sqlite3.Connection, first_card_id: int) -> int:
+    def write(self, collection: Path, *, first_card_id: int) -> int:
         """Copy the answers that stand (not undone) of the selected cards into the
-        collection's ``revlog``, in the order they were given; return how many.
+        (empty) ``revlog`` of the Anki collection file ``collection``, in the order
+        they were given; return how many.
 
         The log's order is the order the answers were given and applied to the
         schedule. An entry's id is the answer's instant in milliseconds since
@@ -205,25 +179,44 @@ class AnkiCardWriter:
         answer is Learn (0), a scheduled review Review (1), a same-day repeat
         Learn on the day the card was new, else Relearn (2).
         """
-        # The day of each card's first answer that stands: a repeat that day is still learning.
-        conn.execute(
-            "UPDATE export_shared.selection SET new_day = (SELECT r.day FROM main.reviews AS r"
-            " WHERE r.card = selection.card AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
-        )
-        # Rows go in one at a time in log order, so the previous entry's id
-        # is the rowid this connection inserted last: last_insert_rowid().
-        # A row in a TEMP table sets it below any instant to start with.
-        conn.execute("CREATE TEMP TABLE revlog_start (id INTEGER PRIMARY KEY)")
-        conn.execute("INSERT INTO temp.revlog_start VALUES (-9223372036854775808)")
-        return conn.execute(
-            "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
-            " SELECT max(instant, last_insert_rowid() + 1), cid, -1, ease, ivl, lastIvl, factor, time, type"
-            f" FROM ({_REVLOG_ROWS})",
-            (first_card_id,),
-        ).rowcount
+        conn = self._connect()
+        self._conn = conn
+        try:
+            self._check_cancelled()
+            conn.execute("ATTACH DATABASE ? AS export_shared", (str(self._numbering),))
+            conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
+            for schema in ("export_shared", "export_collection"):
+                conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
+                conn.execute(f"PRAGMA {schema}.synchronous = OFF")
+            conn.execute("BEGIN")
+            # The day of each card's first answer that stands: a repeat that day is still learning.
+            conn.execute(
+                "UPDATE export_shared.selection SET new_day = (SELECT r.day FROM main.reviews AS r"
+                " WHERE r.card = selection.card AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
+            )
+            # Rows go in one at a time in log order, so the previous entry's id
+            # is the rowid this connection inserted last: last_insert_rowid().
+            # A row in a TEMP table sets it below any instant to start with.
+            conn.execute("CREATE TEMP TABLE revlog_start (id INTEGER PRIMARY KEY)")
+            conn.execute("INSERT INTO temp.revlog_start VALUES (-9223372036854775808)")
+            self._check_cancelled()
+            count = conn.execute(
+                "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
+                " SELECT max(instant, last_insert_rowid() + 1), cid, -1, ease, ivl, lastIvl, factor, time, type"
+                f" FROM ({_REVLOG_ROWS})",
+                (first_card_id,),
+            ).rowcount
+            conn.commit()
+            return count
+        finally:
+            self._conn = None
+            conn.close()
 
+    def _check_cancelled(self) -> None:
+        # cancel() interrupts a running statement; this stops the next one.
+        if self._cancelled:
+            raise sqlite3.OperationalError("interrupted")
 
-_FROM = " FROM export_shared.selection AS x JOIN main.cards AS c ON c.id = x.card"
 
 # The answers that stand of the selected cards as rows of Anki's revlog, less
 # its id and usn, in log order: the answer's instant in milliseconds since the
