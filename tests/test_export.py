@@ -268,7 +268,7 @@ def write_cards(selection, folder: Path, *, first_card_id: int = 0, first_note_i
     written = selection.write_anki_cards(
         collection, first_card_id=first_card_id, first_note_id=first_note_id, anki_decks={"demo": 77}, mod=9, with_progress=with_progress
     )
-    logged = selection.log_writer(folder / "selection.db").write(collection, first_card_id=first_card_id) if with_progress else 0
+    logged = selection.log_writer().write(collection, first_card_id=first_card_id).entries if with_progress else 0
     conn = sqlite3.connect(collection)
     cards = conn.execute("SELECT * FROM cards ORDER BY id").fetchall()
     revlog = conn.execute("SELECT id, cid, ease, ivl, lastIvl, factor, time, type, usn FROM revlog ORDER BY id").fetchall()
@@ -285,18 +285,26 @@ def test_anki_card_rows_are_numbered_in_deck_order_with_their_schedules(tmp_path
         plain, _, new, no_log = write_cards(selection, tmp_path / "new", first_card_id=first, first_note_id=first + 50, with_progress=False)
         written, _, reviewed, _ = write_cards(selection, tmp_path / "reviewed", first_card_id=first, first_note_id=first + 50)
         states = {card.label: card.state for card in store.cards(("demo",))}
+        pks = {card.label: card.pk for card in store.cards(("demo",))}
     labels = ["demo/q1", "demo/q2", "demo/letters c1", "demo/letters c2", "demo/case", "demo/q3"]
+    # Deck order: the note and the ord of each card.
+    notes_and_ords = [(0, 0), (1, 0), (2, 0), (2, 1), (3, 0), (4, 0)]
     # id, note id, deck, ord, mod, usn, type, queue, due, ivl, factor, reps, lapses, left, odue, odid, flags, data
-    assert [row[:6] for row in new] == [
-        (first + number, first + 50 + note, 77, ord_, 9, -1)
-        for number, (note, ord_) in enumerate([(0, 0), (1, 0), (2, 0), (2, 1), (3, 0), (4, 0)])
+    # Card ids count on by the card's key in the store, as in the review log.
+    new_by_key = {row[0] - first: row for row in new}
+    assert [new_by_key[pks[label]][:6] for label in labels] == [
+        (first + pks[label], first + 50 + note, 77, ord_, 9, -1) for label, (note, ord_) in zip(labels, notes_and_ords)
     ]
-    assert [row[6:] for row in new] == [(0, 0, note, 0, 0, 0, 0, 0, 0, 0, 0, "") for note in (0, 1, 2, 2, 3, 4)]
+    assert [new_by_key[pks[label]][6:] for label in labels] == [
+        (0, 0, note, 0, 0, 0, 0, 0, 0, 0, 0, "") for note, _ in notes_and_ords
+    ]
+    reviewed_by_key = {row[0] - first: row for row in reviewed}
     assert (plain.reviewed, no_log) == (0, [])
     # Every due date is after genanki's creation day, which is kept.
     assert written.creation_day == date(2014, 9, 19)
-    for label, row in zip(labels, reviewed, strict=True):
-        state = states[label]
+    assert len(reviewed) == len(labels)
+    for label in labels:
+        row, state = reviewed_by_key[pks[label]], states[label]
         if state.due is None:
             assert row[6:13] == (0, 0, row[1] - first - 50, 0, 0, 0, 0), label
         else:
@@ -328,12 +336,12 @@ def test_export_selection_review_log_rows_map_grades_kinds_and_exact_millisecond
         store.record(pk, 4, instants[1], date(2024, 2, 29), 2500)  # a repeat on the day it was new: Learn, Good
         store.record(pk, 5, instants[2], date(2024, 3, 1), 99_000_000_000)  # review: Review, Easy
         with store.export_selection(("demo",)) as selection:
-            _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=500)
+            _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=500 - pk)
     expected_ms = [int(instant.timestamp() * 1000) for instant in instants]
     assert [row[0] for row in rows] == expected_ms == [1709251199999, 1709251200001, 1709296215500]
     assert [row[8] for row in rows] == [-1, -1, -1]  # usn: to be sent to AnkiWeb
     assert logged == 3
-    # (card id, button, ivl, lastIvl, factor, time, type); q1 is card 0. The
+    # (card id, button, ivl, lastIvl, factor, time, type); q1's id is 500. The
     # failed first answer gives 1 day and keeps EF 2.5; the repeat changes
     # nothing; the review on the next day is the first success: 1 day again,
     # EF 2.5 + 0.1. A duration past Anki's 32-bit column is cut to its maximum.
@@ -392,7 +400,7 @@ def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back
         store.record(q2, 5, ten_utc - timedelta(minutes=58), date(2024, 5, 6), 1000)
         store.record(q2, 5, ten_utc + timedelta(days=1), date(2024, 5, 7), 1000)
         with store.export_selection(("demo",)) as selection:
-            _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=100)
+            _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=100 - q1)
     base = int(ten_utc.timestamp() * 1000)
     assert logged == 4
     # In Anki's order (by id) q1's repeat still follows its failure, as in the
@@ -401,9 +409,25 @@ def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back
     assert [(id_, cid, ease, type_) for id_, cid, ease, _, _, _, _, type_, _ in rows] == [
         (base, 100, 1, 0),
         (base + 1, 100, 3, 0),
-        (base + 2, 101, 4, 0),
-        (base + 86_400_000, 101, 4, 1),
+        (base + 2, 100 + q2 - q1, 4, 0),
+        (base + 86_400_000, 100 + q2 - q1, 4, 1),
     ]
+
+
+def test_a_deck_synced_by_another_process_during_an_export_stops_it_cleanly(tmp_path, db, deck_file):
+    study(db)
+    target = tmp_path / "out.apkg"
+    with open_store(db) as store, store.export_selection(("demo",)) as selection:
+        selection.counts()  # the cards are numbered now
+        # Then another process syncs the deck file, which lost q2, before the
+        # review log is read.
+        write_deck(deck_file.parent, order=["q1", "letters", "case", "q3"])
+        with open_store(db):
+            pass
+        with pytest.raises(export.ExportError, match="the cards changed while the export ran"):
+            export.export_package(target, [export.DeckInfo("demo", "Demo")], selection, timestamp=TIMESTAMP, with_progress=True)
+    assert not target.exists()
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []  # no temporary file left
 
 
 def test_exporting_writes_nothing_to_the_database(tmp_path, db, deck_file):
@@ -475,8 +499,9 @@ def test_notes_and_cards_are_the_rows_genanki_writes_for_the_same_notes(tmp_path
         entries: dict[str, list] = {}
         for stored in store.cards(("demo",)):
             entries.setdefault(stored.card_id, []).append(stored)
-    # Given the export's ids (notes and cards each numbered on from the
-    # export time), genanki writes exactly the export's rows.
+    # Given the export's ids (notes numbered on from the export time, cards
+    # counted on from it by their key in the store), genanki writes exactly
+    # the export's rows.
     cards_before = 0
     for number, siblings in enumerate(entries.values()):
         card = siblings[0].card
@@ -487,7 +512,7 @@ def test_notes_and_cards_are_the_rows_genanki_writes_for_the_same_notes(tmp_path
             guid=export.note_guid("demo", card.id),
             due=number,
         )
-        ids = iter([first + number, *range(first + cards_before, first + cards_before + len(siblings))])
+        ids = iter([first + number, *(first + stored.pk for stored in siblings)])
         note.write_to_db(conn.cursor(), TIMESTAMP, anki_deck, ids)
         cards_before += len(siblings)
     for table in ("notes", "cards"):
@@ -631,8 +656,8 @@ def test_with_progress_review_log_maps_grades_to_buttons_and_leaves_out_undone_a
     summary = export_to(db, tmp_path / "out.apkg", with_progress=True)
     package = Package(tmp_path / "out.apkg", tmp_path)
     with open_store(db) as store:
-        by_label = {card.label: card for card in store.cards(("demo",))}
-        logs = {label: [r for r in store.reviews(card.pk) if r.undone_at is None] for label, card in by_label.items()}
+        new_by_key = {card.label: card for card in store.cards(("demo",))}
+        logs = {label: [r for r in store.reviews(card.pk) if r.undone_at is None] for label, card in new_by_key.items()}
     found = {}
     for card_id in ORDER:
         for card in package.cards(guid(card_id)):

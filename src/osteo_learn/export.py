@@ -42,7 +42,6 @@ import html
 import itertools
 import json
 import os
-import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -56,7 +55,7 @@ from osteo_learn import anki_models
 from osteo_learn.cards import Card, Kind
 from osteo_learn.errors import OsteoError
 from osteo_learn.store import Store
-from osteo_learn.store_export import AnkiLogWriter, ExportSelection, WrittenCards
+from osteo_learn.store_export import AnkiLogWriter, ExportSelection, WrittenCards, WrittenLog
 from osteo_learn.terminal import clean
 
 class ExportError(OsteoError):
@@ -206,13 +205,10 @@ def export_package(
     package is completely written.
     """
     path = Path(path)
-    notes, _ = selection.counts()
-    if not notes:
+    if selection.is_empty():
         raise NothingToExport("no cards to export; nothing was written")
     folder = _writable_folder(path)
-    summary = ExportSummary(path=path, notes=notes, with_progress=with_progress)
-    for kind, count in selection.cards_by_kind().items():
-        summary.cards[Kind(kind)] = count
+    summary = ExportSummary(path=path, with_progress=with_progress)
     fd, temp_name = _temp_file(folder, path.name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -322,65 +318,91 @@ def _write_collection(
     summary: ExportSummary,
 ) -> None:
     """Write the Anki collection file: with progress, the review log on a second
-    thread while the notes and cards are written on this one.
+    thread while the cards are numbered and the notes and cards written on
+    this one.
 
     The notes need Python per note; the review log, the largest part, is
     copied in SQL alone (:class:`~osteo_learn.store_export.AnkiLogWriter`),
     and SQLite does not hold Python's lock while it works, so on two cores
-    the two overlap. The notes and cards go to a copy of the empty
-    collection, moved over at the end.
+    the two overlap. The notes and cards go to a second empty collection,
+    moved over at the end with the decks.
     """
     # Note and card ids count milliseconds on from the export time, as in
     # genanki (notes and cards are numbered apart: ids are unique per table).
     first_id = int(timestamp * 1000)
     mod = int(timestamp)
-    anki_decks = _write_empty_collection(collection, decks, selection, timestamp, first_id)
-    summary.decks = len(anki_decks)
     notes_file = collection.with_name("notes.anki2")
-    shutil.copyfile(collection, notes_file)
     with ThreadPoolExecutor(max_workers=1) as pool:
         if with_progress:
-            writer = selection.log_writer(collection.with_name("selection.db"))
-            log = pool.submit(_write_review_log, writer, collection, first_card_id=first_id)
+            writer = selection.log_writer()
+            log = pool.submit(_write_review_log, writer, collection, timestamp, first_card_id=first_id)
         try:
+            summary.notes, _ = selection.counts()
+            for kind, count in selection.cards_by_kind().items():
+                summary.cards[Kind(kind)] = count
+            infos = {deck.id: deck for deck in decks}
+            deck_infos = [infos[deck_id] for deck_id in selection.deck_ids()]
+            anki_decks = {deck.id: anki_models.deck_id(deck.id) for deck in deck_infos}
+            if not with_progress:
+                _write_empty_collection(collection, timestamp)
+            _write_empty_collection(notes_file, timestamp)
             _write_notes(notes_file, selection, first_id, mod)
             written = _write_cards(notes_file, selection, first_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress)
-            summary.revlog = log.result() if with_progress else 0
+            logged = log.result() if with_progress else None
         except BaseException:
             if with_progress:
                 writer.cancel()
             raise
+    if logged is not None:
+        if logged.cards != selection.fingerprint():
+            raise ExportError("the cards changed while the export ran (a deck was synced meanwhile); nothing was written, run it again")
+        summary.revlog = logged.entries
+    summary.decks = len(deck_infos)
     summary.reviewed = written.reviewed
     _move_tables(collection, notes_file, ("notes", "cards"))
+    _write_decks(collection, deck_infos, timestamp)
     _write_collection_config(collection, written.creation_day, day_start_hour, summary.notes)
 
 
-def _write_empty_collection(
-    collection: Path, decks: Sequence[DeckInfo], selection: ExportSelection, timestamp: float, first_id: int
-) -> dict[str, int]:
-    """genanki's empty collection with the note types and decks; return the Anki deck id of each deck."""
+def _write_empty_collection(path: Path, timestamp: float) -> None:
+    """genanki's empty collection: its tables and the collection's row."""
+    import genanki
+
+    conn = _open_collection(path)
+    try:
+        genanki.Package([]).write_to_db(conn.cursor(), timestamp, itertools.count())
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _write_decks(collection: Path, decks: Sequence[DeckInfo], timestamp: float) -> None:
+    """The parent deck and each deck, with the note types, as genanki writes them."""
     import genanki
 
     conn = _open_collection(collection)
     try:
         cursor = conn.cursor()
-        ids = itertools.count(first_id)
-        genanki.Package([]).write_to_db(cursor, timestamp, ids)
+        ids = itertools.count()
         genanki.Deck(anki_models.PARENT_DECK_ID, anki_models.PARENT_DECK_NAME).write_to_db(cursor, timestamp, ids)
         models = anki_models.models()
-        infos = {deck.id: deck for deck in decks}
-        anki_decks = {deck_id: _write_deck(cursor, infos[deck_id], models, timestamp, ids) for deck_id in selection.deck_ids()}
+        for deck in decks:
+            anki_deck = genanki.Deck(anki_models.deck_id(deck.id), anki_models.deck_name(clean(deck.title)), text_html(deck.description))
+            for model in models.values():
+                anki_deck.add_model(model)
+            anki_deck.write_to_db(cursor, timestamp, ids)
         conn.commit()
-        return anki_decks
     finally:
         conn.close()
 
 
-def _write_review_log(writer: AnkiLogWriter, collection: Path, *, first_card_id: int) -> int:
+def _write_review_log(writer: AnkiLogWriter, collection: Path, timestamp: float, *, first_card_id: int) -> WrittenLog:
+    """On the second thread: the empty collection, then the review log, then its indexes."""
+    _write_empty_collection(collection, timestamp)
     indexes = _drop_indexes(collection, ("revlog",))
-    count = writer.write(collection, first_card_id=first_card_id)
+    logged = writer.write(collection, first_card_id=first_card_id)
     _create_indexes(collection, indexes)
-    return count
+    return logged
 
 
 def _write_notes(notes_file: Path, selection: ExportSelection, first_id: int, mod: int) -> None:
@@ -477,16 +499,6 @@ def _note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[
         fields = fields_of[kind](loads(content), source)
         # The sort field is the first.
         yield (first_id + number, guid(deck_id, card_id), model_ids[kind], mod, tag_text, fields, fields.partition("\x1f")[0])
-
-
-def _write_deck(cursor, deck: DeckInfo, models: dict, timestamp: float, ids: Iterator[int]) -> int:
-    import genanki
-
-    anki_deck = genanki.Deck(anki_models.deck_id(deck.id), anki_models.deck_name(clean(deck.title)), text_html(deck.description))
-    for model in models.values():
-        anki_deck.add_model(model)
-    anki_deck.write_to_db(cursor, timestamp, ids)
-    return anki_deck.deck_id
 
 
 def _write_collection_config(collection: Path, creation_day: date, day_start_hour: int, next_position: int) -> None:

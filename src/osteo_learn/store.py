@@ -493,8 +493,9 @@ class Store:
         """The cards not retired, narrowed by deck and tag, numbered in export order
         (as :meth:`each_card` gives them) for the length of the ``with`` block.
 
-        The numbering is a TEMP table of this connection: it lives outside
-        the database file, so exporting writes nothing to the database.
+        The numbering is a TEMP table of this connection, made on first use:
+        it lives outside the database file, so exporting writes nothing to
+        the database.
         """
         from osteo_learn.store_export import ExportSelection
 
@@ -506,19 +507,8 @@ class Store:
         )
         try:
             conn.execute("DELETE FROM temp.export_selection")
-            # A card is the first of its note when no sibling before it is exported.
-            conn.execute(
-                "INSERT INTO temp.export_selection (number, card, note, first)"
-                " SELECT row_number() OVER w - 1, id, sum(first) OVER w - 1, first FROM ("
-                " SELECT c.id, d.rank, c.deck_id, c.position, c.card_id, c.ord, NOT EXISTS ("
-                " SELECT 1 FROM cards AS s WHERE s.deck_id = c.deck_id AND s.card_id = c.card_id AND s.ord < c.ord"
-                " AND s.retired = 0) AS first"
-                f" FROM cards AS c JOIN decks AS d ON d.id = c.deck_id WHERE {' AND '.join(['c.retired = 0', *where])})"
-                " WINDOW w AS (ORDER BY rank, deck_id, position, card_id, ord ROWS UNBOUNDED PRECEDING)",
-                params,
-            )
             conn.commit()
-            yield ExportSelection(conn, lambda: _connect(self.path, self.read_only))
+            yield ExportSelection(conn, lambda: _connect(self.path, self.read_only), " AND ".join(["c.retired = 0", *where]), params)
         finally:
             conn.rollback()
             conn.execute("DROP TABLE IF EXISTS temp.export_selection")

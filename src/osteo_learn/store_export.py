@@ -16,7 +16,7 @@ How SM-2 maps onto Anki's scheduling is explained in
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,31 +31,61 @@ class ExportSelection:
     """The cards of an export (see :meth:`~osteo_learn.store.Store.export_selection`).
 
     Cards are numbered from 0 in export order, and so are their notes (one
-    per deck entry: the deletions of a cloze share a note).
+    per deck entry: the deletions of a cloze share a note). The numbering is
+    made on first use, so a :meth:`log_writer` started first runs beside it.
     """
 
     _FROM = " FROM temp.export_selection AS x JOIN main.cards AS c ON c.id = x.card"
 
-    def __init__(self, conn: sqlite3.Connection, connect: ConnectionFactory):
+    def __init__(self, conn: sqlite3.Connection, connect: ConnectionFactory, where: str, params: Sequence):
         self._conn = conn
         self._connect = connect
+        self._where = where  # which cards, as a condition on ``cards AS c``
+        self._params = list(params)
+        self._numbered = False
+
+    def _number(self) -> sqlite3.Connection:
+        if not self._numbered:
+            # A card is the first of its note when no sibling before it is exported.
+            self._conn.execute(
+                "INSERT INTO temp.export_selection (number, card, note, first)"
+                " SELECT row_number() OVER w - 1, id, sum(first) OVER w - 1, first FROM ("
+                " SELECT c.id, d.rank, c.deck_id, c.position, c.card_id, c.ord, NOT EXISTS ("
+                " SELECT 1 FROM cards AS s WHERE s.deck_id = c.deck_id AND s.card_id = c.card_id AND s.ord < c.ord"
+                " AND s.retired = 0) AS first"
+                f" FROM cards AS c JOIN decks AS d ON d.id = c.deck_id WHERE {self._where})"
+                " WINDOW w AS (ORDER BY rank, deck_id, position, card_id, ord ROWS UNBOUNDED PRECEDING)",
+                self._params,
+            )
+            self._conn.commit()
+            self._numbered = True
+        return self._conn
+
+    def is_empty(self) -> bool:
+        """No card is selected (found without numbering them)."""
+        return self._conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM cards AS c WHERE {self._where})", self._params).fetchone()[0]
+
+    def fingerprint(self) -> tuple[int, int]:
+        """How many cards, and the sum of their keys: to check that another
+        connection (:class:`AnkiLogWriter`) saw the same cards."""
+        return tuple(self._number().execute("SELECT count(*), total(card) FROM temp.export_selection").fetchone())
 
     def counts(self) -> tuple[int, int]:
         """How many notes and cards."""
-        return self._conn.execute(f"SELECT count(*) FILTER (WHERE x.first), count(*){self._FROM}").fetchone()
+        return self._number().execute(f"SELECT count(*) FILTER (WHERE x.first), count(*){self._FROM}").fetchone()
 
     def cards_by_kind(self) -> dict[str, int]:
-        return dict(self._conn.execute(f"SELECT c.kind, count(*){self._FROM} GROUP BY c.kind"))
+        return dict(self._number().execute(f"SELECT c.kind, count(*){self._FROM} GROUP BY c.kind"))
 
     def deck_ids(self) -> list[str]:
         """The decks with cards in the selection, in export order."""
-        rows = self._conn.execute(f"SELECT c.deck_id{self._FROM} GROUP BY c.deck_id ORDER BY min(x.number)")
+        rows = self._number().execute(f"SELECT c.deck_id{self._FROM} GROUP BY c.deck_id ORDER BY min(x.number)")
         return [deck_id for (deck_id,) in rows]
 
     def notes(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
         """One row per note, in order: its number, deck id, card id, kind, tags
         (space-separated), fields (the content as JSON) and source sentence."""
-        return self._conn.execute(
+        return self._number().execute(
             f"SELECT x.note, c.deck_id, c.card_id, c.kind, c.tags, c.fields, c.source{self._FROM}"
             " WHERE x.first ORDER BY x.number"
         )
@@ -65,15 +95,17 @@ class ExportSelection:
     ) -> WrittenCards:
         """Fill the (empty) ``cards`` table of the Anki collection file ``collection``.
 
-        A card's id is ``first_card_id`` plus its number, its note's id
-        ``first_note_id`` plus the note's number, its deck ``anki_decks[deck id]``.
+        A card's id is ``first_card_id`` plus its key in the store (as in the
+        review log, which :class:`AnkiLogWriter` writes without the numbering),
+        its note's id ``first_note_id`` plus the note's number, its deck
+        ``anki_decks[deck id]``.
         Without progress every card is new, due at its note's place in the
         deck order. With it, a reviewed card is a review card (type and queue
         2) with its interval, EF x 1000, repetitions and lapses, due that many
         days after the creation day (no later than any due date); a card never
         reviewed stays new.
         """
-        conn = self._conn
+        conn = self._number()
         conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
         try:
             conn.execute("PRAGMA export_collection.journal_mode = OFF")
@@ -97,8 +129,8 @@ class ExportSelection:
             conn.execute(
                 "INSERT INTO export_collection.cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
                 " lapses, left, odue, odid, flags, data)"
-                f" SELECT ? + x.number, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
-                f" 0, 0, 0, 0, ''{self._FROM} ORDER BY x.number",
+                f" SELECT ? + c.id, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
+                f" 0, 0, 0, 0, ''{self._FROM} ORDER BY c.id",
                 params,
             )
             conn.commit()
@@ -107,30 +139,11 @@ class ExportSelection:
             conn.rollback()
             conn.execute("DETACH DATABASE export_collection")
 
-    def log_writer(self, numbering: Path) -> AnkiLogWriter:
+    def log_writer(self) -> AnkiLogWriter:
         """A writer of the selection's review log that works through a connection
-        of its own, so it can run on another thread while this one writes the
-        notes and cards. The numbering is saved for that connection to
-        ``numbering``, a new SQLite file."""
-        conn = self._conn
-        conn.execute("ATTACH DATABASE ? AS export_shared", (str(numbering),))
-        try:
-            conn.execute("PRAGMA export_shared.journal_mode = OFF")
-            conn.execute("PRAGMA export_shared.synchronous = OFF")
-            # Keyed by card: the review log finds a card's number in one lookup.
-            conn.execute(
-                "CREATE TABLE export_shared.selection ("
-                " card INTEGER PRIMARY KEY, number INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, new_day TEXT)"
-            )
-            conn.execute(
-                "INSERT INTO export_shared.selection (card, number, note)"
-                " SELECT card, number, note FROM temp.export_selection ORDER BY card"
-            )
-            conn.commit()
-        finally:
-            conn.rollback()
-            conn.execute("DETACH DATABASE export_shared")
-        return AnkiLogWriter(self._connect, numbering)
+        of its own, so it can run on another thread while this one numbers the
+        cards and writes the notes and cards."""
+        return AnkiLogWriter(self._connect, self._where, self._params)
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,15 @@ class WrittenCards:
     reviewed: int
 
 
+@dataclass(frozen=True)
+class WrittenLog:
+    """What :meth:`AnkiLogWriter.write` wrote: how many entries, and the
+    :meth:`~ExportSelection.fingerprint` of the cards it saw."""
+
+    entries: int
+    cards: tuple[int, int]
+
+
 class AnkiLogWriter:
     """Writes the rows of Anki's ``revlog`` for a selection (see :meth:`ExportSelection.log_writer`).
 
@@ -151,9 +173,10 @@ class AnkiLogWriter:
     written to the student's database.
     """
 
-    def __init__(self, connect: ConnectionFactory, numbering: Path):
+    def __init__(self, connect: ConnectionFactory, where: str, params: Sequence):
         self._connect = connect
-        self._numbering = numbering
+        self._where = where
+        self._params = params
         self._conn: sqlite3.Connection | None = None
         self._cancelled = False
 
@@ -163,17 +186,17 @@ class AnkiLogWriter:
         if self._conn is not None:
             self._conn.interrupt()
 
-    def write(self, collection: Path, *, first_card_id: int) -> int:
+    def write(self, collection: Path, *, first_card_id: int) -> WrittenLog:
         """Copy the answers that stand (not undone) of the selected cards into the
         (empty) ``revlog`` of the Anki collection file ``collection``, in the order
-        they were given; return how many.
+        they were given.
 
         The log's order is the order the answers were given and applied to the
         schedule. An entry's id is the answer's instant in milliseconds since
         the epoch, or one past the previous entry's id when that is not earlier
         (answers in one millisecond, or a clock set back), so the ids are
         distinct and Anki, which sorts by id, sees the answers in log order.
-        Its card id is ``first_card_id`` plus the card's number.
+        Its card id is ``first_card_id`` plus the card's key in the store.
 
         Grades 0-2 press Again (1), 3 Hard (2), 4 Good (3), 5 Easy (4). A first
         answer is Learn (0), a scheduled review Review (1), a same-day repeat
@@ -183,31 +206,34 @@ class AnkiLogWriter:
         self._conn = conn
         try:
             self._check_cancelled()
-            conn.execute("ATTACH DATABASE ? AS export_shared", (str(self._numbering),))
             conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
-            for schema in ("export_shared", "export_collection"):
-                conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
-                conn.execute(f"PRAGMA {schema}.synchronous = OFF")
+            conn.execute("PRAGMA export_collection.journal_mode = OFF")
+            conn.execute("PRAGMA export_collection.synchronous = OFF")
             conn.execute("BEGIN")
-            # The day of each card's first answer that stands: a repeat that day is still learning.
+            # The selected cards, each with the day of its first answer that
+            # stands: a repeat that day is still learning.
+            conn.execute("CREATE TEMP TABLE selected (card INTEGER PRIMARY KEY, new_day TEXT)")
             conn.execute(
-                "UPDATE export_shared.selection SET new_day = (SELECT r.day FROM main.reviews AS r"
-                " WHERE r.card = selection.card AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
+                "INSERT INTO temp.selected (card, new_day) SELECT c.id, (SELECT r.day FROM main.reviews AS r"
+                " WHERE r.card = c.id AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
+                f" FROM main.cards AS c WHERE {self._where}",
+                self._params,
             )
+            cards = tuple(conn.execute("SELECT count(*), total(card) FROM temp.selected").fetchone())
             # Rows go in one at a time in log order, so the previous entry's id
             # is the rowid this connection inserted last: last_insert_rowid().
             # A row in a TEMP table sets it below any instant to start with.
             conn.execute("CREATE TEMP TABLE revlog_start (id INTEGER PRIMARY KEY)")
             conn.execute("INSERT INTO temp.revlog_start VALUES (-9223372036854775808)")
             self._check_cancelled()
-            count = conn.execute(
+            entries = conn.execute(
                 "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
                 " SELECT max(instant, last_insert_rowid() + 1), cid, -1, ease, ivl, lastIvl, factor, time, type"
                 f" FROM ({_REVLOG_ROWS})",
                 (first_card_id,),
             ).rowcount
             conn.commit()
-            return count
+            return WrittenLog(entries, cards)
         finally:
             self._conn = None
             conn.close()
@@ -221,15 +247,15 @@ class AnkiLogWriter:
 # The answers that stand of the selected cards as rows of Anki's revlog, less
 # its id and usn, in log order: the answer's instant in milliseconds since the
 # epoch (exact: julianday() holds whole milliseconds, and a double keeps them
-# to well under 1 ms), the card id (``first_card_id + number``, the one
+# to well under 1 ms), the card id (``first_card_id`` plus its key, the one
 # parameter), button, interval, last interval, factor, time and log type.
 # +r.card: read the log in file order, which is log order, looking each card
 # up, rather than card by card; so ORDER BY r.id needs no sorting.
 _REVLOG_ROWS = (
     "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER) AS instant,"
-    " ? + x.number AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
+    " ? + r.card AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
     " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
     " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
     " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
-    " FROM main.reviews AS r JOIN export_shared.selection AS x ON x.card = +r.card WHERE r.undone_at IS NULL ORDER BY r.id"
+    " FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card WHERE r.undone_at IS NULL ORDER BY r.id"
 )
