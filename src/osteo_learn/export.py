@@ -5,12 +5,13 @@ which holds exactly what the validated deck files said at the last sync,
 together with each card's schedule and id. genanki creates the Anki
 collection with the note types (:mod:`osteo_learn.anki_models`) and the
 decks; the notes and cards go in as genanki writes them, row for row (note
-ids, then card ids, counting milliseconds on from the export time). The
-notes take one Python step each (their fields, tags and GUID); the cards,
-with progress their schedules, and the review log are copied by the store
-in SQL alone, on a second thread at the same time (see
-:func:`_write_collection`). The export only reads the student's database,
-and streams it: memory stays small whatever the collection's size.
+ids count milliseconds on from the export time in deck order, card ids
+from the same time by the card's key in the store). The notes take one
+Python step each (their fields, tags and GUID); the cards, with progress
+their schedules, and the review log are copied by the store in SQL alone,
+the log on a second thread at the same time (see :func:`_write_collection`).
+The export only reads the student's database, and streams it: memory stays
+small whatever the collection's size.
 
 What Anki does on import, and what follows here (Anki 26.09):
 
@@ -328,7 +329,8 @@ def _write_collection(
     moved over at the end with the decks.
     """
     # Note and card ids count milliseconds on from the export time, as in
-    # genanki (notes and cards are numbered apart: ids are unique per table).
+    # genanki (ids are unique per table): notes by their number, cards by
+    # their key in the store, which the log on the other thread knows too.
     first_id = int(timestamp * 1000)
     mod = int(timestamp)
     notes_file = collection.with_name("notes.anki2")
