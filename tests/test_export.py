@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sqlite3
+import tempfile
 import zipfile
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -741,6 +742,29 @@ def run(*args: str, cwd: Path | None = None):
         return runner.invoke(cli, list(args))
     finally:
         os.chdir(previous)
+
+
+def test_ctrl_c_while_the_notes_are_written_exits_130_and_leaves_the_old_file(tmp_path, db, deck_file, monkeypatch):
+    study(db)
+    target = tmp_path / "out" / "demo.apkg"
+    target.parent.mkdir()
+    target.write_bytes(b"the previous package")
+    written = export._write_notes
+
+    def interrupted(*args):
+        written(*args)  # the review log is being written on the other thread meanwhile
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "_write_notes", interrupted)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    result = CliRunner().invoke(cli, ["export", "--db", str(db), "--deck", "demo", "-o", str(target), "--with-progress"])
+    assert result.exit_code == 130, result.output
+    assert result.output == "Interrupted; nothing was left half done.\n"
+    assert target.read_bytes() == b"the previous package"
+    assert os.listdir(target.parent) == ["demo.apkg"]
+    assert os.listdir(temporary) == []
 
 
 def test_export_command_writes_a_file_named_after_the_deck_and_says_how_to_import(tmp_path, db, deck_file):

@@ -44,7 +44,8 @@ class _Command(_UsageWithEveryError, click.Command):
 
 
 class _Group(_UsageWithEveryError, click.Group):
-    """Turns the project's errors into click's error message and exit 1, in one place."""
+    """Turns the project's errors into click's error message and exit 1, and
+    Ctrl-C into exit 130 (the shell's code for SIGINT), in one place."""
 
     command_class = _Command
 
@@ -53,6 +54,11 @@ class _Group(_UsageWithEveryError, click.Group):
             return super().invoke(ctx)
         except OsteoError as error:
             raise click.ClickException(str(error)) from error
+        except KeyboardInterrupt:
+            # Every write is one transaction, and a package replaces its file
+            # only once complete: stopping here leaves nothing half done.
+            click.echo("Interrupted; nothing was left half done.", err=True)
+            raise click.exceptions.Exit(130) from None
 
 
 @click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
