@@ -1,4 +1,4 @@
-"""Shared fixtures: no test ever touches the real home folder or database."""
+"""Shared fixtures: no test ever touches the real home folder or database; a real Anki collection."""
 
 from pathlib import Path
 
@@ -17,3 +17,14 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.delenv("OSTEO_LEARN_NOW", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     return home
+
+
+@pytest.fixture
+def anki(tmp_path):
+    """An empty collection of the real Anki (its own package), to import exports into."""
+    from anki.collection import Collection
+
+    (tmp_path / "anki").mkdir()
+    collection = Collection(str(tmp_path / "anki" / "collection.anki2"))
+    yield collection
+    collection.close()

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from study_deck import write_deck as write_study_deck
 
-from test_export import anki, import_into, visible_text  # noqa: F401 (anki is a fixture)
+from test_export import import_into, visible_text
 from test_review_pty import finish, press, spawn
 
 from osteo_learn import deck as deck_module

@@ -864,14 +864,6 @@ def anki_due_date(collection: Collection, due: int) -> date:
     return today + timedelta(days=due - collection.sched.today)
 
 
-@pytest.fixture
-def anki(tmp_path):
-    (tmp_path / "anki").mkdir()
-    collection = Collection(str(tmp_path / "anki" / "collection.anki2"))
-    yield collection
-    collection.close()
-
-
 def visible_text(rendered: str) -> str:
     without_style = re.sub(r"<style>.*?</style>", "", rendered, flags=re.DOTALL)
     return re.sub(r"<[^>]+>", "", without_style).strip()
