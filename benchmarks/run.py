@@ -349,6 +349,7 @@ def bench_queue(runs: int, collection: Path) -> list[Figure]:
         columns = "id, deck_id, card_id, ord, kind, tags, fields, source, retired, reps, ease, interval, due, lapses, last_review"
         queries = [
             ("SELECT count(*) FROM reviews WHERE day = ? AND kind = 'new' AND undone_at IS NULL", (day,)),
+            ("SELECT count(*) FROM reviews WHERE day = ? AND kind = 'review' AND undone_at IS NULL", (day,)),
             (f"SELECT {columns} FROM cards WHERE due <= ? AND retired = 0 ORDER BY due, deck_id, position, ord LIMIT 210", (day,)),
             (f"SELECT {columns} FROM cards WHERE due IS NULL AND retired = 0 ORDER BY deck_id, position, ord LIMIT 30", ()),
             ("SELECT card, max(id) FROM reviews WHERE day = ? AND undone_at IS NULL GROUP BY card", (day,)),

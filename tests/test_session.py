@@ -280,6 +280,27 @@ def test_review_limit_caps_due_reviews(db):
     assert "Card 1 of 2  0 new · 2 review" in result.output
 
 
+def test_reviews_per_day_counts_every_session_of_the_day(db):
+    review(db, "", "5", "", "5", "a", "5", "", "5")  # four cards learned; due the next day
+    assert CliRunner().invoke(cli, ["config", "--db", str(db), "reviews-per-day", "3"]).exit_code == 0
+    day2, no_new = "2026-03-03", ("--deck", DECK_ID, "--new", "0")
+    first = review(db, "", "5", "", "5", "q", day=day2, args=no_new)
+    assert "Card 1 of 3  0 new · 3 review" in first.output
+    assert "1 card left for today" in first.output
+    assert "1 more due review held back by today's limit of 3 (reviews-per-day); show them with: osteo-learn review --limit 1" in first.output
+    # Two answered: one of the day's three is left, whatever the session.
+    second = review(db, "a", "5", day=day2, args=no_new)  # the case: choose A, then grade
+    assert "Card 1 of 1  0 new · 1 review" in second.output
+    third = review(db, day=day2, args=no_new)
+    assert "Nothing to review now in demo." in third.output
+    assert "1 more due review held back by today's limit of 3 (reviews-per-day); show them with: osteo-learn review --limit 1" in third.output
+    # --limit goes past the day's limit for one session.
+    fourth = review(db, "", "5", day=day2, args=(*no_new, "--limit", "1"))
+    assert "Card 1 of 1  0 new · 1 review" in fourth.output
+    assert "held back" not in fourth.output
+    assert [kind for _, _, _, kind, _ in log(db)].count("review") == 4
+
+
 def test_tag_narrows_the_queue(db):
     result = review(db, "q", args=("--deck", DECK_ID, "--tag", "diagnosis"))
     assert "Card 1 of 2  2 new" in result.output

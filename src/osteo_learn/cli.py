@@ -209,7 +209,7 @@ def status(db_path: Path | None, as_json: bool) -> None:
 @db_option
 @deck_options
 @click.option("--new", "new_limit", type=click.IntRange(0), default=None, metavar="N", help="Show N new cards in this session [default: what is left of new-per-day].")
-@click.option("--limit", "review_limit", type=click.IntRange(0), default=None, metavar="N", help="Show at most N due reviews in this session [default: reviews-per-day].")
+@click.option("--limit", "review_limit", type=click.IntRange(0), default=None, metavar="N", help="Show at most N due reviews in this session [default: what is left of reviews-per-day].")
 @click.pass_context
 def review(ctx: click.Context, db_path: Path | None, deck_ids, tags, new_limit: int | None, review_limit: int | None) -> None:
     """Study today's cards: due reviews first, then new cards.

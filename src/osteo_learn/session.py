@@ -185,11 +185,13 @@ class Session:
 
     def build(self) -> queue.Plan:
         o, s = self.options, self.settings
-        review_limit = s.reviews_per_day if o.review_limit is None else o.review_limit
+        # The daily limits count what earlier sessions of the day studied.
+        review_limit = max(0, s.reviews_per_day - self.store.reviews_answered(self.today)) if o.review_limit is None else o.review_limit
         new_limit = max(0, s.new_per_day - self.store.new_introduced(self.today)) if o.new_limit is None else o.new_limit
         # Streams: the plan reads only as many cards as it takes (buried
         # siblings are replaced by the next ones).
-        due = self.store.each_due(self.today, o.deck_ids, o.tags) if review_limit else []
+        # (Read even at a limit of 0: the plan notes that due cards were held back.)
+        due = self.store.each_due(self.today, o.deck_ids, o.tags)
         new = self.store.each_new(o.deck_ids, o.tags) if new_limit else []
         return queue.plan(
             due,
@@ -212,6 +214,7 @@ class Session:
         """Say why nothing is due and when the next card is; offer new cards ahead."""
         o, st = self.options, self.style
         self.line(st.bold(f"Nothing to review now{self.scope()}."))
+        self.say_reviews_held_back(0)
         next_due = self.store.next_due(self.today, o.deck_ids, o.tags)
         if next_due is not None:
             count = self.store.count_due(next_due, o.deck_ids, o.tags) - self.store.count_due(self.today, o.deck_ids, o.tags)
@@ -434,6 +437,22 @@ class Session:
 
     # -- the end ----------------------------------------------------------------------
 
+    def say_reviews_held_back(self, queued: int, indent: str = "") -> None:
+        """Say how many due reviews the daily (or ``--limit``) limit keeps out of
+        today's sessions; ``queued`` reviews are still in this session's queue."""
+        if self.plan is None or not self.plan.reviews_over_limit:
+            return
+        o = self.options
+        held = self.store.count_due(self.today, o.deck_ids, o.tags) - queued
+        if held <= 0:
+            return
+        limit = (
+            f"the limit of {o.review_limit} for this session"
+            if o.review_limit is not None
+            else f"today's limit of {self.settings.reviews_per_day} (reviews-per-day)"
+        )
+        self.line(f"{indent}{held} more due review{_s(held)} held back by {limit}; show them with: osteo-learn review --limit {held}")
+
     def summary(self, interrupted: bool) -> None:
         st, o = self.style, self.options
         # On a terminal the summary takes the place of the key hint.
@@ -459,6 +478,7 @@ class Session:
         left = self.queue.counts().total
         if left:
             self.line(f"  {left} card{_s(left)} left for today; run osteo-learn review again to go on.")
+        self.say_reviews_held_back(self.queue.counts().review, indent="  ")
         tomorrow = self.store.count_due(self.today + timedelta(days=1), o.deck_ids, o.tags)
         week = self.store.count_due(self.today + timedelta(days=7), o.deck_ids, o.tags)
         self.line(f"  Due tomorrow: {tomorrow} card{_s(tomorrow)}; within a week: {week}.")

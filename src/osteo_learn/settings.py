@@ -21,7 +21,7 @@ SETTINGS = {
     s.name: s
     for s in (
         Setting("new-per-day", 20, 0, 9999, "new cards introduced per study day, across all sessions"),
-        Setting("reviews-per-day", 200, 0, 99999, "due reviews shown per session at most"),
+        Setting("reviews-per-day", 200, 0, 99999, "due reviews answered per study day, across all sessions"),
         Setting("day-start-hour", DEFAULT_DAY_START_HOUR, 0, 23, "hour (local time) at which a new study day begins"),
     )
 }

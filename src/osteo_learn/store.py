@@ -570,6 +570,13 @@ class Store:
             "SELECT count(*) FROM reviews WHERE day = ? AND kind = 'new' AND undone_at IS NULL", (day.isoformat(),)
         ).fetchone()[0]
 
+    def reviews_answered(self, day: date) -> int:
+        """Scheduled reviews answered on the study day ``day`` (answers not undone;
+        first answers and same-day repeats not counted)."""
+        return self.conn.execute(
+            "SELECT count(*) FROM reviews WHERE day = ? AND kind = 'review' AND undone_at IS NULL", (day.isoformat(),)
+        ).fetchone()[0]
+
     def reviewed_siblings(self, day: date) -> set[tuple[str, str]]:
         """Sibling keys of the cards studied on ``day``, to keep their siblings for another day."""
         rows = self.conn.execute(
