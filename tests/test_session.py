@@ -278,6 +278,7 @@ def test_review_limit_caps_due_reviews(db):
     review(db, "", "5", "", "5", "a", "5", "", "5")
     result = review(db, "q", day="2026-03-03", args=("--deck", DECK_ID, "--limit", "2", "--new", "0"))
     assert "Card 1 of 2  0 new · 2 review" in result.output
+    assert "2 more due reviews held back by --limit 2; for all: osteo-learn review --limit 4" in result.output
 
 
 def test_reviews_per_day_counts_every_session_of_the_day(db):
@@ -287,13 +288,14 @@ def test_reviews_per_day_counts_every_session_of_the_day(db):
     first = review(db, "", "5", "", "5", "q", day=day2, args=no_new)
     assert "Card 1 of 3  0 new · 3 review" in first.output
     assert "1 card left for today" in first.output
-    assert "1 more due review held back by today's limit of 3 (reviews-per-day); show them with: osteo-learn review --limit 1" in first.output
+    # One still queued, one held back: both come with --limit 2.
+    assert "1 more due review held back by reviews-per-day (3); for all: osteo-learn review --limit 2" in first.output
     # Two answered: one of the day's three is left, whatever the session.
     second = review(db, "a", "5", day=day2, args=no_new)  # the case: choose A, then grade
     assert "Card 1 of 1  0 new · 1 review" in second.output
     third = review(db, day=day2, args=no_new)
     assert "Nothing to review now in demo." in third.output
-    assert "1 more due review held back by today's limit of 3 (reviews-per-day); show them with: osteo-learn review --limit 1" in third.output
+    assert "1 more due review held back by reviews-per-day (3); for all: osteo-learn review --limit 1" in third.output
     # --limit goes past the day's limit for one session.
     fourth = review(db, "", "5", day=day2, args=(*no_new, "--limit", "1"))
     assert "Card 1 of 1  0 new · 1 review" in fourth.output

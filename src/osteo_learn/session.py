@@ -443,15 +443,12 @@ class Session:
         if self.plan is None or not self.plan.reviews_over_limit:
             return
         o = self.options
-        held = self.store.count_due(self.today, o.deck_ids, o.tags) - queued
+        due = self.store.count_due(self.today, o.deck_ids, o.tags)
+        held = due - queued
         if held <= 0:
             return
-        limit = (
-            f"the limit of {o.review_limit} for this session"
-            if o.review_limit is not None
-            else f"today's limit of {self.settings.reviews_per_day} (reviews-per-day)"
-        )
-        self.line(f"{indent}{held} more due review{_s(held)} held back by {limit}; show them with: osteo-learn review --limit {held}")
+        limit = f"--limit {o.review_limit}" if o.review_limit is not None else f"reviews-per-day ({self.settings.reviews_per_day})"
+        self.line(f"{indent}{held} more due review{_s(held)} held back by {limit}; for all: osteo-learn review --limit {due}")
 
     def summary(self, interrupted: bool) -> None:
         st, o = self.style, self.options
