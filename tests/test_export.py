@@ -287,11 +287,6 @@ def test_anki_card_rows_are_numbered_in_deck_order_with_their_schedules(tmp_path
         written, _, reviewed, _ = write_cards(selection, tmp_path / "reviewed", first_card_id=first, first_note_id=first + 50)
         states = {card.label: card.state for card in store.cards(("demo",))}
         pks = {card.label: card.pk for card in store.cards(("demo",))}
-        last_answer = {
-            label: int(datetime.fromisoformat(standing[-1].reviewed_at).timestamp())
-            for label, pk in pks.items()
-            if (standing := [r for r in store.reviews(pk) if r.undone_at is None])
-        }
     labels = ["demo/q1", "demo/q2", "demo/letters c1", "demo/letters c2", "demo/case", "demo/q3"]
     # Deck order: the note and the ord of each card.
     notes_and_ords = [(0, 0), (1, 0), (2, 0), (2, 1), (3, 0), (4, 0)]
@@ -316,8 +311,6 @@ def test_anki_card_rows_are_numbered_in_deck_order_with_their_schedules(tmp_path
         else:
             expected_due = (state.due - written.creation_day).days
             assert row[6:13] == (2, 2, expected_due, state.interval, state.ease * 10, state.repetitions, state.lapses), label
-            # Anki's last review time: the card's last answer that stands, in whole seconds.
-            assert json.loads(row[17]) == {"lrt": last_answer[label]}, label
     assert sum(row[6] == 2 for row in reviewed) == written.reviewed == 4
 
 
@@ -923,11 +916,6 @@ def test_progress_imports_into_anki_with_every_reviewed_card_due_on_the_same_dat
     # four reviews and c2's repeat after its lapse (Relearn), D2 two reviews,
     # D7 q1's review and its repeat (Relearn).
     assert anki.db.list("SELECT type FROM revlog ORDER BY id") == [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 1, 1, 1, 2]
-    # Each review card knows when it was last answered: Check Database has nothing to add.
-    for card_id in anki.db.list("SELECT id FROM cards WHERE type = 2"):
-        assert anki.get_card(card_id).last_review_time == anki.db.scalar("SELECT max(id) FROM revlog WHERE cid = ?", card_id) // 1000
-    message, _ = anki.fix_integrity()
-    assert "last review time" not in message, message
 
 
 def test_importing_an_edited_export_again_updates_notes_without_duplicates(tmp_path, db, deck_file, anki):

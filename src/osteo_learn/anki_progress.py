@@ -9,9 +9,7 @@ so no Python runs per card or per answer; this is what they mean:
 - A reviewed card becomes a review card (type and queue 2) with the same
   interval (``ivl``), EF x 1000 as its ``factor``, repetitions as ``reps``
   and lapses; ``due`` counts days from the collection's creation day, which
-  is chosen no later than any due date. Its ``data`` holds the time of its
-  last answer, ``{"lrt": seconds}``, as Anki 25 keeps it (Check Database
-  would otherwise add it). An unreviewed card stays new.
+  is chosen no later than any due date. An unreviewed card stays new.
 - Each answer that stands (undone ones are left out) becomes a review log
   entry, in the order the answers were given (the store's log order). Its
   id is the answer's instant in milliseconds, moved one millisecond past

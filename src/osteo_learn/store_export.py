@@ -102,9 +102,8 @@ class ExportSelection:
         Without progress every card is new, due at its note's place in the
         deck order. With it, a reviewed card is a review card (type and queue
         2) with its interval, EF x 1000, repetitions and lapses, due that many
-        days after the creation day (no later than any due date), and its last
-        answer's time (whole seconds since the epoch) as ``{"lrt": ...}`` in
-        ``data``, where Anki keeps it; a card never reviewed stays new.
+        days after the creation day (no later than any due date); a card never
+        reviewed stays new.
         """
         conn = self._number()
         conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
@@ -124,19 +123,14 @@ class ExportSelection:
                     " ifnull(c.interval, 0), ifnull(c.ease * 10, 0), ifnull(c.reps, 0), ifnull(c.lapses, 0)"
                 )
                 params.append(creation_day.isoformat())
-                data = (
-                    "CASE WHEN c.due IS NULL THEN '' ELSE json_object('lrt', (SELECT"
-                    f" {_INSTANT_MS} / 1000 FROM reviews AS r WHERE r.card = c.id AND r.undone_at IS NULL"
-                    " ORDER BY r.id DESC LIMIT 1)) END"
-                )
             else:
-                schedule, data = "0, 0, x.note, 0, 0, 0, 0", "''"
+                schedule = "0, 0, x.note, 0, 0, 0, 0"
             # Anki's ord: the cloze number minus one, else its only template, 0 (ord is 1 then).
             conn.execute(
                 "INSERT INTO export_collection.cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
                 " lapses, left, odue, odid, flags, data)"
                 f" SELECT ? + c.id, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
-                f" 0, 0, 0, 0, {data}{self._FROM} ORDER BY c.id",
+                f" 0, 0, 0, 0, ''{self._FROM} ORDER BY c.id",
                 params,
             )
             conn.commit()
@@ -250,18 +244,15 @@ class AnkiLogWriter:
             raise sqlite3.OperationalError("interrupted")
 
 
-# An answer's instant in milliseconds since the epoch, exactly: julianday()
-# holds whole milliseconds, and a double keeps them to well under 1 ms.
-_INSTANT_MS = "CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER)"
-
 # The answers that stand of the selected cards as rows of Anki's revlog, less
-# its id and usn, in log order: the answer's instant, the card id
-# (``first_card_id`` plus its key, the one parameter), button, interval, last
-# interval, factor, time and log type.
+# its id and usn, in log order: the answer's instant in milliseconds since the
+# epoch (exact: julianday() holds whole milliseconds, and a double keeps them
+# to well under 1 ms), the card id (``first_card_id`` plus its key, the one
+# parameter), button, interval, last interval, factor, time and log type.
 # +r.card: read the log in file order, which is log order, looking each card
 # up, rather than card by card; so ORDER BY r.id needs no sorting.
 _REVLOG_ROWS = (
-    f"SELECT {_INSTANT_MS} AS instant,"
+    "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER) AS instant,"
     " ? + r.card AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
     " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
     " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
