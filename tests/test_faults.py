@@ -477,6 +477,15 @@ def mounts():
             subprocess.run(["umount", "-l", str(target)], check=True)
 
 
+def small_disk(tmp_path: Path, mounts, size: str, *, mount: bool = CAN_MOUNT) -> Path:
+    """A folder ``disk`` that is a tmpfs of ``size`` (when it can be mounted), to fill up."""
+    folder = tmp_path / "disk"
+    folder.mkdir()
+    if mount:
+        mounts("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder))
+    return folder
+
+
 def fill(folder: Path) -> Path:
     """Write a file until the file system is full."""
     filler = folder / "filler"
@@ -516,11 +525,8 @@ def test_a_write_failing_mid_review_ends_with_a_clear_error_and_keeps_the_saved_
     """A full disk (a small tmpfs filled up; without root, a file size limit
     stands in for it) makes an answer fail: the session ends with one line
     and exit 1, the answer is not half-saved, the earlier ones are kept."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
     on_tmpfs = fault == "disk full" and CAN_MOUNT
-    if on_tmpfs:
-        mounts("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder))
+    folder = small_disk(tmp_path, mounts, "1m", mount=on_tmpfs)
     db = folder / "study.db"
     add_deck(db, tmp_path / "decks")
     # The -shm file needs 32 KiB; the log's -wal file grows with each answer.
@@ -558,10 +564,7 @@ def test_a_write_failing_mid_review_ends_with_a_clear_error_and_keeps_the_saved_
 
 
 def test_a_full_disk_at_start_is_a_clear_error_and_changes_nothing(tmp_path, mounts):
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    if CAN_MOUNT:
-        mounts("-t", "tmpfs", "-o", "size=512k", "tmpfs", str(folder))
+    folder = small_disk(tmp_path, mounts, "512k")
     db = folder / "study.db"
     add_deck(db, tmp_path / "decks")
     data = db.read_bytes()
@@ -593,10 +596,8 @@ def test_an_export_onto_a_full_disk_is_a_clear_error_and_leaves_nothing_behind(t
     limit) fails with one line, and leaves no file behind."""
     db = tmp_path / "data" / "study.db"
     add_deck(db, tmp_path / "decks")
-    disk = tmp_path / "disk"
-    disk.mkdir()
+    disk = small_disk(tmp_path, mounts, "256k")
     if CAN_MOUNT:
-        mounts("-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk))
         filler = fill(disk)
         # Room for Python's check that the temporary folder is writable, not for a package.
         os.truncate(filler, filler.stat().st_size - 16 * 1024)
@@ -812,10 +813,7 @@ def test_a_database_killed_in_the_middle_of_its_first_write_is_rolled_back_not_r
 
 
 def test_a_full_disk_mid_review_on_a_terminal_ends_cleanly_and_restores_it(tmp_path, mounts):
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    if CAN_MOUNT:
-        mounts("-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder))
+    folder = small_disk(tmp_path, mounts, "1m")
     db = folder / "study.db"
     add_deck(db, tmp_path / "decks")
     env = {**os.environ, "OSTEO_LEARN_TODAY": DAY.isoformat(), "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
