@@ -56,7 +56,7 @@ from osteo_learn import anki_models
 from osteo_learn.cards import Card, Kind
 from osteo_learn.errors import OsteoError
 from osteo_learn.store import Store
-from osteo_learn.store_export import AnkiLogWriter, ExportSelection, WrittenCards, WrittenLog
+from osteo_learn.store_export import AnkiLogWriter, ExportSelection, WrittenLog
 from osteo_learn.terminal import clean
 
 class ExportError(OsteoError):
@@ -348,8 +348,12 @@ def _write_collection(
             if not with_progress:
                 _write_empty_collection(collection, timestamp)
             _write_empty_collection(notes_file, timestamp)
+            indexes = _drop_indexes(notes_file, ("notes", "cards"))
             _write_notes(notes_file, selection, first_id, mod)
-            written = _write_cards(notes_file, selection, first_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress)
+            written = selection.write_anki_cards(
+                notes_file, first_card_id=first_id, first_note_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress
+            )
+            _create_indexes(notes_file, indexes)
             logged = log.result() if with_progress else None
         except BaseException:
             if with_progress:
@@ -408,25 +412,12 @@ def _write_review_log(writer: AnkiLogWriter, collection: Path, timestamp: float,
 
 
 def _write_notes(notes_file: Path, selection: ExportSelection, first_id: int, mod: int) -> None:
-    indexes = _drop_indexes(notes_file, ("notes",))
     conn = _open_collection(notes_file)
     try:
         conn.executemany("INSERT INTO notes VALUES (?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')", _note_rows(selection, first_id, mod))
         conn.commit()
     finally:
         conn.close()
-    _create_indexes(notes_file, indexes)
-
-
-def _write_cards(
-    notes_file: Path, selection: ExportSelection, *, first_id: int, anki_decks: dict[str, int], mod: int, with_progress: bool
-) -> WrittenCards:
-    indexes = _drop_indexes(notes_file, ("cards",))
-    written = selection.write_anki_cards(
-        notes_file, first_card_id=first_id, first_note_id=first_id, anki_decks=anki_decks, mod=mod, with_progress=with_progress
-    )
-    _create_indexes(notes_file, indexes)
-    return written
 
 
 def _move_tables(collection: Path, source: Path, tables: tuple[str, ...]) -> None:

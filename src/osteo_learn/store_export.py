@@ -63,7 +63,8 @@ class ExportSelection:
 
     def is_empty(self) -> bool:
         """No card is selected (found without numbering them)."""
-        return self._conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM cards AS c WHERE {self._where})", self._params).fetchone()[0]
+        row = self._conn.execute(f"SELECT EXISTS (SELECT 1 FROM cards AS c WHERE {self._where})", self._params).fetchone()
+        return not row[0]
 
     def fingerprint(self) -> tuple[int, int]:
         """How many cards, and the sum of their keys: to check that another
