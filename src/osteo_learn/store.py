@@ -497,14 +497,11 @@ class Store:
         it lives outside the database file, so exporting writes nothing to
         the database.
         """
-        from osteo_learn.store_export import ExportSelection
+        from osteo_learn.store_export import SELECTION_TABLE, ExportSelection
 
         where, params = _filters(deck_ids, tags)
         conn = self.conn
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS export_selection ("
-            " number INTEGER PRIMARY KEY, card INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, first INTEGER NOT NULL)"
-        )
+        conn.execute(SELECTION_TABLE)
         try:
             conn.execute("DELETE FROM temp.export_selection")
             conn.commit()

@@ -27,6 +27,13 @@ from osteo_learn import anki_progress
 ConnectionFactory = Callable[[], sqlite3.Connection]
 
 
+# The numbering of an export's cards, on the store's connection (see ExportSelection).
+SELECTION_TABLE = (
+    "CREATE TEMP TABLE IF NOT EXISTS export_selection ("
+    " number INTEGER PRIMARY KEY, card INTEGER NOT NULL UNIQUE, note INTEGER NOT NULL, first INTEGER NOT NULL)"
+)
+
+
 class ExportSelection:
     """The cards of an export (see :meth:`~osteo_learn.store.Store.export_selection`).
 
