@@ -20,6 +20,7 @@ from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPack
 from click.testing import CliRunner
 
 from osteo_learn import anki_models, clock, export, library, terminal
+from osteo_learn.cards import Kind
 from osteo_learn.cli import cli
 from osteo_learn.store import Store
 
@@ -785,11 +786,19 @@ def test_export_command_writes_a_file_named_after_the_deck_and_says_how_to_impor
     assert 'tick "Import any learning progress"' in lines[2]
 
 
+def test_the_summary_says_one_of_each_in_the_singular():
+    summary = export.ExportSummary(Path("one.apkg"), decks=1, notes=1, reviewed=1, revlog=1, size=2048, with_progress=True)
+    summary.cards[Kind.BASIC] = 2
+    lines = export.summary_lines(summary)
+    assert lines[0] == "Wrote one.apkg (2.0 KiB): 1 deck, 1 note, 2 cards (2 basic)."
+    assert lines[1] == "Progress: 1 reviewed card with its schedule, 1 answer in the review history; 1 card arrives as new."
+
+
 def test_export_command_output_option_and_tag_filter(tmp_path, db, deck_file):
     out = tmp_path / "phone.apkg"
     result = run("export", "--db", str(db), "--tag", "demo-cases", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert "1 notes, 1 cards (1 vignette)" in result.output
+    assert "1 deck, 1 note, 1 card (1 vignette)" in result.output
     assert "Progress: not included" in result.output
     assert set(Package(out, tmp_path).notes()) == {guid("case")}
 

@@ -524,16 +524,16 @@ def _write_collection_config(collection: Path, creation_day: date, day_start_hou
 def summary_lines(summary: ExportSummary) -> list[str]:
     """What the export wrote and how to import it, for the terminal."""
     kinds = ", ".join(f"{count} {kind}" for kind, count in summary.cards.items() if count)
-    decks = f"{summary.decks} deck" + ("s" if summary.decks != 1 else "")
     lines = [
-        f"Wrote {summary.path} ({_size(summary.size)}): {decks}, {summary.notes} notes, "
-        f"{summary.card_total} cards ({kinds})."
+        f"Wrote {summary.path} ({_size(summary.size)}): {_count(summary.decks, 'deck')}, "
+        f"{_count(summary.notes, 'note')}, {_count(summary.card_total, 'card')} ({kinds})."
     ]
     if summary.with_progress:
+        new = summary.card_total - summary.reviewed
         lines.append(
-            f"Progress: {summary.reviewed} reviewed cards with their schedule, "
-            f"{summary.revlog} answers in the review history; "
-            f"{summary.card_total - summary.reviewed} cards arrive as new."
+            f"Progress: {_count(summary.reviewed, 'reviewed card')} with {'its' if summary.reviewed == 1 else 'their'} schedule, "
+            f"{_count(summary.revlog, 'answer')} in the review history; "
+            f"{_count(new, 'card')} {'arrives' if new == 1 else 'arrive'} as new."
         )
         tick = 'tick "Import any learning progress" to keep your schedule'
     else:
@@ -544,6 +544,10 @@ def summary_lines(summary: ExportSummary) -> list[str]:
         f"AnkiMobile: share it to AnkiMobile) and {tick}."
     )
     return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _size(size: int) -> str:
