@@ -22,7 +22,7 @@ import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-from osteo_learn import library, schema
+from osteo_learn.store import library, schema
 from osteo_learn.store import Store
 
 SEED = 20261126
@@ -85,7 +85,7 @@ def write_decks(folder: Path, cards: int) -> list[Path]:
 def simulate(store: Store, reviews: int, seed: int = SEED) -> int:
     """Study every day for three years; returns the number of answers logged."""
     rng = random.Random(seed)
-    new_cards = [c.pk for c in store.new_cards()]
+    new_cards = [c.pk for c in store.queue.new()]
     per_day = -(-len(new_cards) // DAYS)
     queue: list[tuple[date, int]] = []
     logged = 0
@@ -99,10 +99,10 @@ def simulate(store: Store, reviews: int, seed: int = SEED) -> int:
         instant = datetime(day.year, day.month, day.day, 18, tzinfo=timezone.utc)
         for pk in todays:
             grade = rng.choices(range(6), GRADE_WEIGHTS)[0]
-            answer = store.record(pk, grade, instant, day, rng.randint(1500, 15000))
+            answer = store.log.record(pk, grade, instant, day, rng.randint(1500, 15000))
             logged += 1
             if grade < 4 and logged < reviews:
-                store.record(pk, 4, instant + timedelta(minutes=5), day, rng.randint(1500, 9000))
+                store.log.record(pk, 4, instant + timedelta(minutes=5), day, rng.randint(1500, 9000))
                 logged += 1
             heapq.heappush(queue, (answer.after.due, pk))
             if logged >= reviews:

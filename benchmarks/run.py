@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from itertools import islice
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -31,7 +32,7 @@ sys.path.insert(0, str(HERE))
 
 import generate  # noqa: E402
 
-from osteo_learn import deck as deck_module  # noqa: E402
+from osteo_learn.core import deck as deck_module  # noqa: E402
 from osteo_learn import library  # noqa: E402
 from osteo_learn.store import Store  # noqa: E402
 
@@ -131,13 +132,13 @@ def bench_record(runs: int, collection: Path) -> list[Figure]:
     with tempfile.TemporaryDirectory() as folder:
         db = copy_of(collection, Path(folder))
         store = Store.open(db)
-        pks = [c.pk for c in store.due_cards(TODAY, limit=4 * runs + 10)]
+        pks = [c.pk for c in islice(store.queue.due(TODAY), 4 * runs + 10)]
         raw = sqlite3.connect(db, isolation_level=None)
         instant = datetime(2026, 9, 24, 18, tzinfo=timezone.utc)
         ours_pks, raw_pks = iter(pks[0::2]), iter(pks[1::2])
 
         def ours() -> float:
-            return timed(lambda: store.record(next(ours_pks), 4, instant, TODAY, 3000))
+            return timed(lambda: store.log.record(next(ours_pks), 4, instant, TODAY, 3000))
 
         def floor() -> float:
             pk = next(raw_pks)
@@ -196,7 +197,7 @@ def bench_load(runs: int, collection: Path) -> list[Figure]:
         def ours() -> float:
             store = Store.open(fresh("ours.db"))
             elapsed = timed(
-                lambda: store.sync_deck(deck, file_size=1, file_mtime_ns=1, file_hash="h", bundled=False, rank=1)
+                lambda: store.decks.sync(deck, file_size=1, file_mtime_ns=1, file_hash="h", bundled=False, rank=1)
             )
             store.close()
             return elapsed
@@ -235,7 +236,7 @@ def bench_load(runs: int, collection: Path) -> list[Figure]:
             reload_times.append(timed(lambda: library.sync_decks(store, files)))
             writes.append(store.conn.total_changes - before)
         full_compare = timed(
-            lambda: store.sync_deck(deck_module.load(path), file_size=path.stat().st_size, file_mtime_ns=0, file_hash="x", bundled=False, rank=1000)
+            lambda: store.decks.sync(deck_module.load(path), file_size=path.stat().st_size, file_mtime_ns=0, file_hash="x", bundled=False, rank=1000)
         )
         store.close()
     reload_ms = statistics.median(reload_times)
@@ -326,21 +327,21 @@ def bench_queue(runs: int, collection: Path) -> list[Figure]:
     """Today's queue plus the due and new counts, as the review session builds them."""
     import io
 
-    from osteo_learn import session
-    from osteo_learn.settings import Settings
+    from osteo_learn.core.settings import Settings
+    from osteo_learn.terminal import session
 
     with tempfile.TemporaryDirectory() as folder:
         db = study_copy(collection, Path(folder))
         store = Store.open(db)
-        settings = Settings.from_stored(store.settings())
+        settings = Settings.from_stored(store.settings.stored())
         now = datetime(2026, 9, 24, 18, tzinfo=timezone.utc)
         review = session.Session(store, settings, now, TODAY, session.Options(), None, io.StringIO())
 
         def ours() -> float:
             def build() -> None:
                 review.build()
-                store.count_due(TODAY)
-                store.count_new()
+                store.queue.count_due(TODAY)
+                store.queue.count_new()
 
             return timed(build)
 
@@ -370,7 +371,7 @@ def bench_queue(runs: int, collection: Path) -> list[Figure]:
 def bench_stats(runs: int, collection: Path) -> list[Figure]:
     """``osteo-learn stats`` in process (gather and draw) on 1M answers."""
     from osteo_learn import stats
-    from osteo_learn.terminal import Style
+    from osteo_learn.terminal.style import Style
 
     with tempfile.TemporaryDirectory() as folder:
         db = study_copy(collection, Path(folder))
@@ -407,23 +408,24 @@ def bench_export(runs: int, collection: Path) -> list[Figure]:
     """50,000 notes to .apkg, with and without progress, against plain genanki writing the same notes."""
     import genanki
 
-    from osteo_learn import anki_models, export
+    from osteo_learn.anki import export, notes
+    from osteo_learn.anki import models as anki_models
 
     figures = []
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         db = study_copy(collection, folder)
         store = Store.open(db)
-        cards = list(store.each_card(EXPORT_DECKS))
-        notes = {}
+        cards = list(store.cards.each(EXPORT_DECKS))
+        by_note = {}
         for stored in cards:
-            notes.setdefault((stored.deck_id, stored.card.id), stored)
-        assert len(notes) == 50_000, len(notes)
+            by_note.setdefault((stored.deck_id, stored.card.id), stored)
+        assert len(by_note) == 50_000, len(by_note)
         prepared = [
-            (s.deck_id, str(s.card.kind), export.note_fields(s.card), export.note_tags(s.deck_id, s.card), export.note_guid(s.deck_id, s.card.id))
-            for s in notes.values()
+            (s.deck_id, str(s.card.kind), notes.note_fields(s.card), notes.note_tags(s.deck_id, s.card), notes.note_guid(s.deck_id, s.card.id))
+            for s in by_note.values()
         ]
-        titles = {r.id: r.title for r in store.deck_records()}
+        titles = {r.id: r.title for r in store.decks.records()}
         stamp = datetime(2026, 9, 24, 18, tzinfo=timezone.utc).timestamp()
 
         def plain_genanki() -> float:

@@ -21,10 +21,10 @@ from study_deck import write_deck as write_study_deck
 from test_export import import_into, visible_text
 from test_review_pty import finish, press, spawn
 
-from osteo_learn import deck as deck_module
-from osteo_learn.cards import Deck
-from osteo_learn.cli import cli
-from osteo_learn.terminal import width_of
+from osteo_learn.core import deck as deck_module
+from osteo_learn.core.cards import Deck
+from osteo_learn.commands.cli import cli
+from osteo_learn.terminal.layout import width_of
 
 # -- a tiny TOML writer, to turn generated data into deck files -------------------
 

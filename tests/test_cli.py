@@ -9,9 +9,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from osteo_learn import __version__, sm2
-from osteo_learn.cli import cli
-from osteo_learn.library import open_library
+from osteo_learn import __version__
+from osteo_learn.core import sm2
+from osteo_learn.commands.cli import cli
+from osteo_learn.store.library import open_library
 from osteo_learn.store import Store
 
 DECK = "osteoporosis-leg-numbness"
@@ -38,7 +39,7 @@ def test_every_command_has_help():
 def test_help_does_not_import_heavy_modules():
     code = (
         "import sys\n"
-        "from osteo_learn.cli import main\n"
+        "from osteo_learn.commands.cli import main\n"
         "sys.argv = ['osteo-learn', '--help']\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "print(sorted(m for m in ('sqlite_utils', 'genanki', 'sqlite3') if m in sys.modules))"
@@ -86,12 +87,12 @@ def scripted_reviews(db):
     """Three simulated days of answers on the first three cards of the bundled deck."""
     store, _ = open_library(db)
     with store:
-        first, second, third = store.cards([DECK])[:3]
+        first, second, third = store.cards.all([DECK])[:3]
         d1 = date(2026, 5, 1)
         plan = [(first, 5, d1), (second, 2, d1), (third, 4, d1), (first, 4, d1 + timedelta(1)), (second, 3, d1 + timedelta(2))]
         for card, grade, day in plan:
-            store.record(card.pk, grade, datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc), day, 1000)
-        return [c.pk for c in (first, second, third)], store.count_new([DECK]) + 3
+            store.log.record(card.pk, grade, datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc), day, 1000)
+        return [c.pk for c in (first, second, third)], store.queue.count_new([DECK]) + 3
 
 
 def test_status_counts_due_new_and_learned_after_scripted_days(tmp_path):
@@ -200,7 +201,7 @@ def test_add_deck_reports_every_problem_and_writes_nothing(tmp_path):
     assert f"{deck}: missing field 'title'" in result.output
     assert f"{deck}: missing [source] table" in result.output
     with Store.open(db) as store:
-        assert "broken" not in store.deck_ids()
+        assert "broken" not in store.decks.ids()
 
 
 def test_click_conventions_for_missing_argument():
@@ -215,5 +216,5 @@ def test_scheduler_state_shown_by_cards_matches_sm2(tmp_path):
     pks, _ = scripted_reviews(db)
     with Store.open(db) as store:
         for pk in pks:
-            assert store.card(pk).state == store.replayed_state(pk)
-            assert not isinstance(store.card(pk).state, sm2.NewCard)
+            assert store.cards.get(pk).state == store.log.replay(pk)
+            assert not isinstance(store.cards.get(pk).state, sm2.NewCard)

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from osteo_learn import deck as deck_module
-from osteo_learn.cards import Basic, Cloze, Kind, Vignette
-from osteo_learn.cli import cli
+from osteo_learn.core import deck as deck_module
+from osteo_learn.core.cards import Basic, Cloze, Kind, Vignette
+from osteo_learn.commands.cli import cli
 
 SOURCE_TEXT = (
     "Bones weaken with age.\n"

@@ -11,6 +11,7 @@ import tempfile
 import zipfile
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import genanki
 import pytest
@@ -19,9 +20,13 @@ from hypothesis import strategies as st
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from click.testing import CliRunner
 
-from osteo_learn import anki_models, clock, export, library, terminal
-from osteo_learn.cards import Kind
-from osteo_learn.cli import cli
+from osteo_learn.anki import collection, export, notes, progress
+from osteo_learn.anki import models as anki_models
+from osteo_learn.core import days
+from osteo_learn.core import text as core_text
+from osteo_learn.store import library
+from osteo_learn.core.cards import Kind
+from osteo_learn.commands.cli import cli
 from osteo_learn.store import Store
 
 SOURCE = (
@@ -125,8 +130,8 @@ D0 = date.today() - timedelta(days=30)
 
 
 def answer(store: Store, label: str, grade: int, day: date, seconds: int = 0, duration_ms: int = 4000):
-    pk = next(c.pk for c in store.cards(("demo",)) if c.label == label)
-    return store.record(pk, grade, noon(day) + timedelta(seconds=seconds), day, duration_ms)
+    pk = next(c.pk for c in store.cards.all(("demo",)) if c.label == label)
+    return store.log.record(pk, grade, noon(day) + timedelta(seconds=seconds), day, duration_ms)
 
 
 def study(db: Path) -> None:
@@ -151,7 +156,7 @@ def study(db: Path) -> None:
         answer(store, "demo/letters c2", 3, D0, 5)
         answer(store, "demo/letters c2", 5, D0, 6)
         undone = answer(store, "demo/case", 0, D0, 7)
-        store.undo(undone.id, noon(D0) + timedelta(seconds=8))
+        store.log.undo(undone.id, noon(D0) + timedelta(seconds=8))
         answer(store, "demo/q1", 4, D1, 1)
         answer(store, "demo/q2", 5, D1, 2)
         answer(store, "demo/letters c1", 5, D1, 3)
@@ -229,9 +234,9 @@ def guid(card_id: str) -> str:
 def test_each_card_streams_decks_in_order_and_each_deck_in_file_order_without_retired(tmp_path, db, deck_file):
     write_deck(deck_file.parent, order=["q3", "letters", "case", "q1"])  # q2 retired, order changed
     with open_store(db) as store:
-        labels = [card.label for card in store.each_card()]
-        bundled = store.deck_ids()[0]
-        tagged = [card.label for card in store.each_card(("demo",), ("order",))]
+        labels = [card.label for card in store.cards.each()]
+        bundled = store.decks.ids()[0]
+        tagged = [card.label for card in store.cards.each(("demo",), ("order",))]
     assert labels[0].startswith(f"{bundled}/")
     assert labels[-5:] == ["demo/q3", "demo/letters c1", "demo/letters c2", "demo/case", "demo/q1"]
     assert tagged == ["demo/q3", "demo/letters c1", "demo/letters c2", "demo/q1"]
@@ -239,7 +244,7 @@ def test_each_card_streams_decks_in_order_and_each_deck_in_file_order_without_re
 
 def test_export_selection_numbers_notes_in_deck_order_with_a_cloze_once(tmp_path, db, deck_file):
     write_deck(deck_file.parent, order=["q3", "letters", "case", "q1", "q2"])
-    with open_store(db) as store, store.export_selection(("demo",)) as selection:
+    with open_store(db) as store, store.export.selection(("demo",)) as selection:
         notes = [(number, deck_id, card_id, kind) for number, deck_id, card_id, kind, *_ in selection.notes()]
         counts, kinds, decks = selection.counts(), selection.cards_by_kind(), selection.deck_ids()
     assert notes == [
@@ -254,12 +259,19 @@ def test_export_selection_numbers_notes_in_deck_order_with_a_cloze_once(tmp_path
 
 def test_export_selection_narrowed_by_tag_keeps_the_order_of_all_decks(tmp_path, db, deck_file):
     with open_store(db) as store:
-        bundled = store.deck_ids()[0]
-        with store.export_selection(tags=("order",)) as selection:
+        bundled = store.decks.ids()[0]
+        with store.export.selection(tags=("order",)) as selection:
             notes = [(deck_id, card_id) for _, deck_id, card_id, *_ in selection.notes()]
             decks = selection.deck_ids()
     assert notes == [("demo", "q1"), ("demo", "q2"), ("demo", "letters"), ("demo", "q3")]
     assert decks == ["demo"] and bundled != "demo"
+
+
+class Written(NamedTuple):
+    """The creation day the cards' due dates count from, and how many cards have a schedule."""
+
+    creation_day: date
+    reviewed: int
 
 
 def write_cards(selection, folder: Path, *, first_card_id: int = 0, first_note_id: int = 0, with_progress: bool = True):
@@ -267,8 +279,14 @@ def write_cards(selection, folder: Path, *, first_card_id: int = 0, first_note_i
     with progress, its review log; return what was written and the rows."""
     collection = folder / "collection.anki2"
     genanki_collection(collection)
-    written = selection.write_anki_cards(
-        collection, first_card_id=first_card_id, first_note_id=first_note_id, anki_decks={"demo": 77}, mod=9, with_progress=with_progress
+    written = Written(*progress.schedules(selection, with_progress))
+    selection.write_anki_cards(
+        collection,
+        first_card_id=first_card_id,
+        first_note_id=first_note_id,
+        anki_decks={"demo": 77},
+        mod=9,
+        creation_day=written.creation_day if with_progress else None,
     )
     logged = selection.log_writer().write(collection, first_card_id=first_card_id).entries if with_progress else 0
     conn = sqlite3.connect(collection)
@@ -283,11 +301,11 @@ def test_anki_card_rows_are_numbered_in_deck_order_with_their_schedules(tmp_path
     first = 1_000_000
     (tmp_path / "new").mkdir()
     (tmp_path / "reviewed").mkdir()
-    with open_store(db) as store, store.export_selection(("demo",)) as selection:
+    with open_store(db) as store, store.export.selection(("demo",)) as selection:
         plain, _, new, no_log = write_cards(selection, tmp_path / "new", first_card_id=first, first_note_id=first + 50, with_progress=False)
         written, _, reviewed, _ = write_cards(selection, tmp_path / "reviewed", first_card_id=first, first_note_id=first + 50)
-        states = {card.label: card.state for card in store.cards(("demo",))}
-        pks = {card.label: card.pk for card in store.cards(("demo",))}
+        states = {card.label: card.state for card in store.cards.all(("demo",))}
+        pks = {card.label: card.pk for card in store.cards.all(("demo",))}
     labels = ["demo/q1", "demo/q2", "demo/letters c1", "demo/letters c2", "demo/case", "demo/q3"]
     # Deck order: the note and the ord of each card.
     notes_and_ords = [(0, 0), (1, 0), (2, 0), (2, 1), (3, 0), (4, 0)]
@@ -317,9 +335,9 @@ def test_anki_card_rows_are_numbered_in_deck_order_with_their_schedules(tmp_path
 
 def test_a_due_date_before_genankis_creation_day_moves_the_creation_day_back(tmp_path, db, deck_file):
     with open_store(db) as store:
-        pk = next(c.pk for c in store.cards(("demo",)) if c.label == "demo/q1")
-        store.record(pk, 5, datetime(2010, 1, 4, 12, tzinfo=timezone.utc), date(2010, 1, 4), 1000)
-        with store.export_selection(("demo",)) as selection:
+        pk = next(c.pk for c in store.cards.all(("demo",)) if c.label == "demo/q1")
+        store.log.record(pk, 5, datetime(2010, 1, 4, 12, tzinfo=timezone.utc), date(2010, 1, 4), 1000)
+        with store.export.selection(("demo",)) as selection:
             written, _, cards, _ = write_cards(selection, tmp_path)
     # A first success is due a day later: 2010-01-05, day 0.
     assert written.creation_day == date(2010, 1, 5)
@@ -333,11 +351,11 @@ def test_export_selection_review_log_rows_map_grades_kinds_and_exact_millisecond
         datetime(2024, 3, 1, 12, 30, 15, 500_000, timezone.utc),
     ]
     with open_store(db) as store:
-        pk = next(c.pk for c in store.cards(("demo",)) if c.label == "demo/q1")
-        store.record(pk, 2, instants[0], date(2024, 2, 29), 1500)  # new, failed: Learn, Again
-        store.record(pk, 4, instants[1], date(2024, 2, 29), 2500)  # a repeat on the day it was new: Learn, Good
-        store.record(pk, 5, instants[2], date(2024, 3, 1), 99_000_000_000)  # review: Review, Easy
-        with store.export_selection(("demo",)) as selection:
+        pk = next(c.pk for c in store.cards.all(("demo",)) if c.label == "demo/q1")
+        store.log.record(pk, 2, instants[0], date(2024, 2, 29), 1500)  # new, failed: Learn, Again
+        store.log.record(pk, 4, instants[1], date(2024, 2, 29), 2500)  # a repeat on the day it was new: Learn, Good
+        store.log.record(pk, 5, instants[2], date(2024, 3, 1), 99_000_000_000)  # review: Review, Easy
+        with store.export.selection(("demo",)) as selection:
             _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=500 - pk)
     expected_ms = [int(instant.timestamp() * 1000) for instant in instants]
     assert [row[0] for row in rows] == expected_ms == [1709251199999, 1709251200001, 1709296215500]
@@ -358,10 +376,10 @@ def test_answers_in_one_millisecond_push_later_ones_on_in_the_written_log(tmp_pa
     noon_utc = datetime(2024, 5, 6, 12, tzinfo=timezone.utc)
     offsets_ms = [0, 0, 0, 1, 5]  # three at once, then one a millisecond later: pushed past the third
     with open_store(db) as store:
-        pks = [c.pk for c in store.cards(("demo",))]
+        pks = [c.pk for c in store.cards.all(("demo",))]
         for pk, offset in zip(pks, offsets_ms):
-            store.record(pk, 4, noon_utc + timedelta(milliseconds=offset), date(2024, 5, 6), 1000)
-        with store.export_selection(("demo",)) as selection:
+            store.log.record(pk, 4, noon_utc + timedelta(milliseconds=offset), date(2024, 5, 6), 1000)
+        with store.export.selection(("demo",)) as selection:
             # Card ids count on from the export time, later than every answer.
             export_ms = int(noon_utc.timestamp() * 1000) + 86_400_000
             _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=export_ms, first_note_id=export_ms)
@@ -382,10 +400,10 @@ def test_log_ids_of_answers_before_1970_are_their_instants(tmp_path, db, deck_fi
     # A clock set to 1969: the instants are negative, and so are the ids.
     instant = datetime(1969, 12, 31, 23, 59, 59, 998_000, timezone.utc)
     with open_store(db) as store:
-        pks = [c.pk for c in store.cards(("demo",))]
-        store.record(pks[0], 4, instant, date(1969, 12, 31), 1000)
-        store.record(pks[1], 4, instant, date(1969, 12, 31), 1000)
-        with store.export_selection(("demo",)) as selection:
+        pks = [c.pk for c in store.cards.all(("demo",))]
+        store.log.record(pks[0], 4, instant, date(1969, 12, 31), 1000)
+        store.log.record(pks[1], 4, instant, date(1969, 12, 31), 1000)
+        with store.export.selection(("demo",)) as selection:
             _, logged, _, rows = write_cards(selection, tmp_path)
     assert logged == 2
     assert [row[0] for row in rows] == [-2, -1]
@@ -394,14 +412,14 @@ def test_log_ids_of_answers_before_1970_are_their_instants(tmp_path, db, deck_fi
 def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back(tmp_path, db, deck_file):
     ten_utc = datetime(2024, 5, 6, 10, tzinfo=timezone.utc)
     with open_store(db) as store:
-        q1, q2 = (c.pk for c in store.cards(("demo",)) if c.label in ("demo/q1", "demo/q2"))
-        store.record(q1, 2, ten_utc, date(2024, 5, 6), 1000)  # new, failed
+        q1, q2 = (c.pk for c in store.cards.all(("demo",)) if c.label in ("demo/q1", "demo/q2"))
+        store.log.record(q1, 2, ten_utc, date(2024, 5, 6), 1000)  # new, failed
         # The device clock is then set back an hour: the repeat and the next
         # card are logged after the failure but stamped before it.
-        store.record(q1, 4, ten_utc - timedelta(minutes=59), date(2024, 5, 6), 1000)
-        store.record(q2, 5, ten_utc - timedelta(minutes=58), date(2024, 5, 6), 1000)
-        store.record(q2, 5, ten_utc + timedelta(days=1), date(2024, 5, 7), 1000)
-        with store.export_selection(("demo",)) as selection:
+        store.log.record(q1, 4, ten_utc - timedelta(minutes=59), date(2024, 5, 6), 1000)
+        store.log.record(q2, 5, ten_utc - timedelta(minutes=58), date(2024, 5, 6), 1000)
+        store.log.record(q2, 5, ten_utc + timedelta(days=1), date(2024, 5, 7), 1000)
+        with store.export.selection(("demo",)) as selection:
             _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=100 - q1)
     base = int(ten_utc.timestamp() * 1000)
     assert logged == 4
@@ -419,7 +437,7 @@ def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back
 def test_a_deck_synced_by_another_process_during_an_export_stops_it_cleanly(tmp_path, db, deck_file):
     study(db)
     target = tmp_path / "out.apkg"
-    with open_store(db) as store, store.export_selection(("demo",)) as selection:
+    with open_store(db) as store, store.export.selection(("demo",)) as selection:
         selection.counts()  # the cards are numbered now
         # Then another process syncs the deck file, which lost q2, before the
         # review log is read.
@@ -454,14 +472,14 @@ def genanki_collection(path: Path) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_note_guid_is_genanki_guid_of_deck_id_and_card_id(deck_id, card_id):
-    assert export.note_guid(deck_id, card_id) == genanki.guid_for(deck_id, card_id)
+    assert notes.note_guid(deck_id, card_id) == genanki.guid_for(deck_id, card_id)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
 def test_text_html_escapes_and_drops_control_characters(text):
-    expected = html.escape(terminal.clean(text)).replace("\r\n", "\n").replace("\n", "<br>")
-    assert export.text_html(text) == expected
+    expected = html.escape(core_text.clean(text)).replace("\r\n", "\n").replace("\n", "<br>")
+    assert notes.text_html(text) == expected
 
 
 # -- the package -----------------------------------------------------------
@@ -499,7 +517,7 @@ def test_notes_and_cards_are_the_rows_genanki_writes_for_the_same_notes(tmp_path
     models, anki_deck, first = anki_models.models(), anki_models.deck_id("demo"), int(TIMESTAMP * 1000)
     with open_store(db) as store:
         entries: dict[str, list] = {}
-        for stored in store.cards(("demo",)):
+        for stored in store.cards.all(("demo",)):
             entries.setdefault(stored.card_id, []).append(stored)
     # Given the export's ids (notes numbered on from the export time, cards
     # counted on from it by their key in the store), genanki writes exactly
@@ -509,9 +527,9 @@ def test_notes_and_cards_are_the_rows_genanki_writes_for_the_same_notes(tmp_path
         card = siblings[0].card
         note = genanki.Note(
             models[card.kind],
-            export.note_fields(card),
-            tags=export.note_tags("demo", card),
-            guid=export.note_guid("demo", card.id),
+            notes.note_fields(card),
+            tags=notes.note_tags("demo", card),
+            guid=notes.note_guid("demo", card.id),
             due=number,
         )
         ids = iter([first + number, *(first + stored.pk for stored in siblings)])
@@ -546,7 +564,7 @@ def test_guid_derives_from_deck_id_and_card_id_not_from_text(tmp_path, db, deck_
     export_to(db, tmp_path / "out.apkg")
     fields = Package(tmp_path / "out.apkg", tmp_path).notes()[guid("q1")]["fields"]
     assert fields[0] == "Which letter comes first?"
-    assert guid("q1") == export.note_guid("demo", "q1") != genanki.guid_for(*fields)
+    assert guid("q1") == notes.note_guid("demo", "q1") != genanki.guid_for(*fields)
 
 
 def test_fields_hold_the_card_text_and_its_source(tmp_path, db, deck_file):
@@ -628,7 +646,7 @@ def test_with_progress_reviewed_cards_carry_interval_ease_due_reps_and_lapses(tm
     assert (col["conf"]["schedVer"], col["conf"]["creationOffset"], col["conf"]["rollover"]) == (2, 0, 4)
     creation_day = datetime.fromtimestamp(col["crt"], timezone.utc).date()
     with open_store(db) as store:
-        stored = {card.label: card for card in store.cards(("demo",))}
+        stored = {card.label: card for card in store.cards.all(("demo",))}
     checked = 0
     for card_id in ORDER:
         for card in package.cards(guid(card_id)):
@@ -658,8 +676,8 @@ def test_with_progress_review_log_maps_grades_to_buttons_and_leaves_out_undone_a
     summary = export_to(db, tmp_path / "out.apkg", with_progress=True)
     package = Package(tmp_path / "out.apkg", tmp_path)
     with open_store(db) as store:
-        new_by_key = {card.label: card for card in store.cards(("demo",))}
-        logs = {label: [r for r in store.reviews(card.pk) if r.undone_at is None] for label, card in new_by_key.items()}
+        new_by_key = {card.label: card for card in store.cards.all(("demo",))}
+        logs = {label: [r for r in store.log.entries(card.pk) if r.undone_at is None] for label, card in new_by_key.items()}
     found = {}
     for card_id in ORDER:
         for card in package.cards(guid(card_id)):
@@ -719,7 +737,7 @@ def test_an_existing_file_is_replaced_only_by_a_complete_package(tmp_path, db, d
     target = tmp_path / "out" / "demo.apkg"
     target.parent.mkdir()
     target.write_bytes(b"the previous package")
-    with open_store(db) as store, store.export_selection(("demo",)) as selection:
+    with open_store(db) as store, store.export.selection(("demo",)) as selection:
         # A card whose deck is not among the decks fails half-way through writing.
         with pytest.raises(KeyError):
             export.export_package(target, [], selection, timestamp=TIMESTAMP)
@@ -750,13 +768,13 @@ def test_ctrl_c_while_the_notes_are_written_exits_130_and_leaves_the_old_file(tm
     target = tmp_path / "out" / "demo.apkg"
     target.parent.mkdir()
     target.write_bytes(b"the previous package")
-    written = export._write_notes
+    written = collection._write_notes
 
     def interrupted(*args):
         written(*args)  # the review log is being written on the other thread meanwhile
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(export, "_write_notes", interrupted)
+    monkeypatch.setattr(collection, "_write_notes", interrupted)
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temporary))
@@ -869,7 +887,7 @@ def import_into(collection: Collection, path: Path, *, with_scheduling: bool):
 
 def anki_due_date(collection: Collection, due: int) -> date:
     """The calendar date of a review card's due day in Anki (rollover 4 a.m., local time)."""
-    today = clock.study_day(datetime.now().astimezone(), 4)
+    today = days.study_day(datetime.now().astimezone(), 4)
     return today + timedelta(days=due - collection.sched.today)
 
 
@@ -904,7 +922,7 @@ def test_progress_imports_into_anki_with_every_reviewed_card_due_on_the_same_dat
     export_to(db, tmp_path / "out.apkg", with_progress=True, timestamp=datetime.now().timestamp())
     import_into(anki, tmp_path / "out.apkg", with_scheduling=True)
     with open_store(db) as store:
-        stored = store.cards(("demo",))
+        stored = store.cards.all(("demo",))
     reviewed = 0
     for card in stored:
         nid = anki.db.scalar("SELECT id FROM notes WHERE guid = ?", guid(card.card.id))

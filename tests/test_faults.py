@@ -29,8 +29,8 @@ import pytest
 from click.testing import CliRunner
 from study_deck import DECK, DECK_ID, write_deck
 
-from osteo_learn import schema
-from osteo_learn.cli import cli
+from osteo_learn.store import schema
+from osteo_learn.commands.cli import cli
 from osteo_learn.store import Store
 
 DAY = date(2026, 3, 2)
@@ -269,8 +269,8 @@ class Ledger:
 
 def assert_states_replay(db: Path) -> None:
     with Store.open(db) as store:
-        for card in store.cards(include_retired=True):
-            assert card.state == store.replayed_state(card.pk), card.label
+        for card in store.cards.all(include_retired=True):
+            assert card.state == store.log.replay(card.pk), card.label
 
 
 # -- SIGKILL at random moments ------------------------------------------------
@@ -809,7 +809,7 @@ def test_a_database_killed_in_the_middle_of_its_first_write_is_rolled_back_not_r
     result = cli_run("status", "--db", str(db))
     assert result.exit_code == 0, result.output
     with Store.open(db) as store:
-        assert store.deck_ids() == ["osteoporosis-leg-numbness"]
+        assert store.decks.ids() == ["osteoporosis-leg-numbness"]
 
 
 def test_a_full_disk_mid_review_on_a_terminal_ends_cleanly_and_restores_it(tmp_path, mounts):

@@ -30,7 +30,7 @@ def test_wheel_installed_elsewhere_finds_and_checks_the_bundled_decks(tmp_path):
     elsewhere.mkdir()
     env = {"PYTHONPATH": str(site), "OSTEO_LEARN_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
     where = subprocess.run(
-        [sys.executable, "-c", "import osteo_learn.paths as p; print(p.bundled_decks_dir())"],
+        [sys.executable, "-c", "import osteo_learn.system.paths as p; print(p.bundled_decks_dir())"],
         cwd=elsewhere, env=env, capture_output=True, text=True, check=True,
     ).stdout.strip()
     assert Path(where) == site / "osteo_learn" / "decks"

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osteo_learn import queue
-from osteo_learn.queue import Counts, Entry, Kind, Queue, plan
+from osteo_learn.core import queue
+from osteo_learn.core.queue import Counts, Entry, Kind, Queue, plan
 
 
 @dataclass(frozen=True)
@@ -247,8 +247,8 @@ def test_the_queue_reads_no_clock_database_or_terminal():
     import sys
 
     code = (
-        "import sys, osteo_learn.queue\n"
-        "print(sorted(m for m in ('sqlite3', 'click', 'osteo_learn.clock', 'osteo_learn.store', 'osteo_learn.terminal')"
+        "import sys, osteo_learn.core.queue\n"
+        "print(sorted(m for m in ('sqlite3', 'click', 'osteo_learn.system', 'osteo_learn.store', 'osteo_learn.terminal')"
         " if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

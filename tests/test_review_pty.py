@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from study_deck import DECK_ID, write_deck
 
-from osteo_learn.cli import cli
+from osteo_learn.commands.cli import cli
 from osteo_learn.store import Store
 
 DAY = "2026-03-02"
@@ -63,13 +63,13 @@ def finish(child: pexpect.spawn) -> int:
 
 def log(db) -> list[tuple[str, int, str, bool]]:
     with Store.open(db) as store:
-        names = {c.pk: c.card.id + (f" c{c.ordinal}" if c.card.kind == "cloze" else "") for c in store.cards()}
-        return [(names[r.card_pk], int(r.grade), r.kind, r.undone_at is not None) for r in store.reviews()]
+        names = {c.pk: c.card.id + (f" c{c.ordinal}" if c.card.kind == "cloze" else "") for c in store.cards.all()}
+        return [(names[r.card_pk], int(r.grade), r.kind, r.undone_at is not None) for r in store.log.entries()]
 
 
 def still_new(db) -> list[str]:
     with Store.open(db) as store:
-        return [c.card.id + str(c.ordinal) for c in store.new_cards([DECK_ID])]
+        return [c.card.id + str(c.ordinal) for c in store.queue.new([DECK_ID])]
 
 
 def test_a_whole_session_with_every_grade_both_vignette_picks_and_repeats(db):

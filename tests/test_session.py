@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from study_deck import DECK, DECK_ID, write_deck
 
-from osteo_learn import sm2
-from osteo_learn.cli import cli
-from osteo_learn.card_screen import describe_interval, source_passage
+from osteo_learn.core import sm2
+from osteo_learn.commands.cli import cli
+from osteo_learn.terminal.card_screen import describe_interval, source_passage
 from osteo_learn.store import Store
 
 DAY = "2026-03-02"
@@ -51,9 +51,9 @@ def shown(output: str) -> list[str]:
 def log(db) -> list[tuple[str, str, int, str, bool]]:
     """(day, card, grade, kind, undone) for every row of the review log."""
     with Store.open(db) as store:
-        cards = {c.pk: c for c in store.cards(include_retired=True)}
+        cards = {c.pk: c for c in store.cards.all(include_retired=True)}
         rows = []
-        for r in store.reviews():
+        for r in store.log.entries():
             card = cards[r.card_pk]
             name = card.card.id + (f" c{card.ordinal}" if card.card.kind == "cloze" else "")
             rows.append((r.day.isoformat(), name, int(r.grade), r.kind, r.undone_at is not None))
@@ -62,7 +62,7 @@ def log(db) -> list[tuple[str, str, int, str, bool]]:
 
 def state(db, card_id: str, ordinal: int = 1) -> sm2.CardState:
     with Store.open(db) as store:
-        return next(c.state for c in store.cards() if c.card.id == card_id and c.ordinal == ordinal)
+        return next(c.state for c in store.cards.all() if c.card.id == card_id and c.ordinal == ordinal)
 
 
 def set_new_per_day(db, n: int) -> None:
@@ -469,21 +469,21 @@ def test_repeats_owed_are_cards_whose_latest_answer_of_the_day_is_below_4(db):
     day = date(2026, 3, 2)
     at = datetime(2026, 3, 2, 12, tzinfo=timezone.utc)
     with Store.open(db) as store:
-        pk = {c.card.id + str(c.ordinal): c.pk for c in store.cards([DECK_ID])}
-        store.record(pk["weak-bones1"], 3, at, day, 1000)
-        store.record(pk["fracture-nerve1"], 5, at, day, 1000)
-        store.record(pk["mri-use1"], 2, at, day, 1000)
-        store.record(pk["mri-use1"], 4, at, day, 1000)
-        undone = store.record(pk["case-mri1"], 1, at, day, 1000)
-        store.undo(undone.id, at)
-        assert [c.card.id for c in store.repeats_owed(day)] == ["weak-bones"]
-        assert [c.card.id for c in store.repeats_owed(day, tags=["diagnosis"])] == []
-        assert store.repeats_owed(date(2026, 3, 3)) == []
+        pk = {c.card.id + str(c.ordinal): c.pk for c in store.cards.all([DECK_ID])}
+        store.log.record(pk["weak-bones1"], 3, at, day, 1000)
+        store.log.record(pk["fracture-nerve1"], 5, at, day, 1000)
+        store.log.record(pk["mri-use1"], 2, at, day, 1000)
+        store.log.record(pk["mri-use1"], 4, at, day, 1000)
+        undone = store.log.record(pk["case-mri1"], 1, at, day, 1000)
+        store.log.undo(undone.id, at)
+        assert [c.card.id for c in store.queue.repeats_owed(day)] == ["weak-bones"]
+        assert [c.card.id for c in store.queue.repeats_owed(day, tags=["diagnosis"])] == []
+        assert store.queue.repeats_owed(date(2026, 3, 3)) == []
 
 
 def test_source_document_and_deck_titles_come_from_the_deck_table(db):
     from study_deck import SOURCE_TEXT
 
     with Store.open(db) as store:
-        assert store.source_document(DECK_ID) == ("Demo article", SOURCE_TEXT)
-        assert store.deck_titles()[DECK_ID] == "Demo deck"
+        assert store.decks.source_document(DECK_ID) == ("Demo article", SOURCE_TEXT)
+        assert store.decks.titles()[DECK_ID] == "Demo deck"

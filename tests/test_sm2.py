@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osteo_learn import sm2
-from osteo_learn.sm2 import (
+from osteo_learn.core import sm2
+from osteo_learn.core.sm2 import (
     INITIAL_EASE,
     MAX_INTERVAL,
     MIN_EASE,

@@ -10,10 +10,12 @@ import pytest
 from click.testing import CliRunner
 from study_deck import DECK_ID, write_deck
 
-from osteo_learn import schema, stats
-from osteo_learn.cli import cli
-from osteo_learn.store import CardCounts, Retention, Store
-from osteo_learn.terminal import Style
+from osteo_learn.store import schema
+from osteo_learn.terminal import stats_screen as stats
+from osteo_learn.commands.cli import cli
+from osteo_learn.store import Store
+from osteo_learn.store.stats import CardCounts, Retention
+from osteo_learn.terminal.style import Style
 
 TODAY = date(2026, 3, 20)
 
@@ -31,7 +33,7 @@ def at(day: date) -> datetime:
 
 
 def pks(store: Store) -> dict[str, int]:
-    return {c.card.id + (f" c{c.ordinal}" if c.card.kind == "cloze" else ""): c.pk for c in store.cards([DECK_ID])}
+    return {c.card.id + (f" c{c.ordinal}" if c.card.kind == "cloze" else ""): c.pk for c in store.cards.all([DECK_ID])}
 
 
 def days_ago(n: int) -> date:
@@ -39,7 +41,7 @@ def days_ago(n: int) -> date:
 
 
 def answer(store: Store, pk: int, grade: int, day: date):
-    return store.record(pk, grade, at(day), day, 4000)
+    return store.log.record(pk, grade, at(day), day, 4000)
 
 
 @pytest.fixture
@@ -65,18 +67,18 @@ def history(db):
         answer(store, pk["mri-use"], 2, days_ago(1))
         answer(store, pk["case-mri"], 3, days_ago(1))
         undone = answer(store, pk["fracture-nerve c1"], 4, TODAY)
-        store.undo(undone.id, at(TODAY))
+        store.log.undo(undone.id, at(TODAY))
     return db
 
 
 def test_reviews_per_day_counts_answers_and_leaves_out_undone_ones(history):
     with Store.open(history) as store:
-        per_day = store.reviews_per_day(days_ago(30))
+        per_day = store.stats.reviews_per_day(days_ago(30))
         assert per_day == {
             days_ago(9): 1, days_ago(8): 1, days_ago(7): 1, days_ago(6): 1, days_ago(5): 1,
             days_ago(3): 1, days_ago(2): 2, days_ago(1): 2,
         }
-        assert store.reviews_per_day(days_ago(2)) == {days_ago(2): 2, days_ago(1): 2}
+        assert store.stats.reviews_per_day(days_ago(2)) == {days_ago(2): 2, days_ago(1): 2}
 
 
 def test_retention_splits_scheduled_reviews_into_young_and_mature(history):
@@ -84,10 +86,10 @@ def test_retention_splits_scheduled_reviews_into_young_and_mature(history):
         # Scheduled reviews (not first answers, not repeats): weak-bones on days
         # 8, 7, 6 (intervals before 1, 6, 17: young, recalled) and 5 (48: mature,
         # recalled); mri-use on days 2 (1) and 1 (2), young, both failed.
-        assert store.retention(days_ago(30)) == Retention(
+        assert store.stats.retention(days_ago(30)) == Retention(
             young_reviews=5, young_recalled=3, mature_reviews=1, mature_recalled=1
         )
-        assert store.retention(days_ago(4)) == Retention(
+        assert store.stats.retention(days_ago(4)) == Retention(
             young_reviews=2, young_recalled=0, mature_reviews=0, mature_recalled=0
         )
 
@@ -96,36 +98,36 @@ def test_streak_counts_days_in_a_row_up_to_today_or_yesterday(history):
     with Store.open(history) as store:
         # Today's only answer was undone, so the streak runs to yesterday:
         # days 1, 2, 3 ago; day 4 ago has none.
-        assert store.streak(TODAY) == 3
-        assert store.streak(days_ago(5)) == 5
-        assert store.streak(days_ago(4)) == 5  # day 4 ago has none: counted from day 5 ago
-        assert store.streak(TODAY + timedelta(days=2)) == 0
+        assert store.stats.streak(TODAY) == 3
+        assert store.stats.streak(days_ago(5)) == 5
+        assert store.stats.streak(days_ago(4)) == 5  # day 4 ago has none: counted from day 5 ago
+        assert store.stats.streak(TODAY + timedelta(days=2)) == 0
         pk = pks(store)
         answer(store, pk["fracture-nerve c1"], 5, TODAY)
-        assert store.streak(TODAY) == 4
+        assert store.stats.streak(TODAY) == 4
 
 
 def test_due_forecast_card_counts_and_hardest_cards(history):
     with Store.open(history) as store:
-        assert store.due_forecast(TODAY + timedelta(days=1), TODAY + timedelta(days=200)) == {
+        assert store.stats.due_forecast(TODAY + timedelta(days=1), TODAY + timedelta(days=200)) == {
             days_ago(5) + timedelta(days=140): 1
         }
-        assert store.card_counts(TODAY, [DECK_ID]) == CardCounts(new=2, young=2, mature=1, retired=0, due_today=2)
-        hardest = store.hardest_cards(10)
+        assert store.stats.card_counts(TODAY, [DECK_ID]) == CardCounts(new=2, young=2, mature=1, retired=0, due_today=2)
+        hardest = store.stats.hardest_cards(10)
         # case-mri EF 2.36; mri-use EF 2.6 but a lapse; weak-bones EF 3.0 without one is left out.
         assert [c.card.id for c in hardest] == ["case-mri", "mri-use"]
-        assert store.hardest_cards(1) == hardest[:1]
+        assert store.stats.hardest_cards(1) == hardest[:1]
 
 
 def test_deck_filter_narrows_every_statistic(history):
     with Store.open(history) as store:
-        assert store.reviews_per_day(days_ago(30), ["osteoporosis-leg-numbness"]) == {}
-        assert store.retention(days_ago(30), ["osteoporosis-leg-numbness"]) == Retention(0, 0, 0, 0)
-        assert store.streak(TODAY, ["osteoporosis-leg-numbness"]) == 0
-        assert store.hardest_cards(10, ["osteoporosis-leg-numbness"]) == []
-        counts = store.card_counts(TODAY, ["osteoporosis-leg-numbness"])
+        assert store.stats.reviews_per_day(days_ago(30), ["osteoporosis-leg-numbness"]) == {}
+        assert store.stats.retention(days_ago(30), ["osteoporosis-leg-numbness"]) == Retention(0, 0, 0, 0)
+        assert store.stats.streak(TODAY, ["osteoporosis-leg-numbness"]) == 0
+        assert store.stats.hardest_cards(10, ["osteoporosis-leg-numbness"]) == []
+        counts = store.stats.card_counts(TODAY, ["osteoporosis-leg-numbness"])
         assert counts.young == counts.mature == counts.due_today == 0 and counts.new > 0
-        assert store.streak(TODAY, [DECK_ID]) == 3
+        assert store.stats.streak(TODAY, [DECK_ID]) == 3
 
 
 def test_retired_cards_are_counted_apart(tmp_path):

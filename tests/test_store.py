@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from osteo_learn import schema, sm2
-from osteo_learn.deck import parse
-from osteo_learn.library import add_deck, open_library
-from osteo_learn.store import ReviewKind, Store, StoreError
+from osteo_learn.core import sm2
+from osteo_learn.store import schema
+from osteo_learn.core.deck import parse
+from osteo_learn.store.library import add_deck, open_library
+from osteo_learn.errors import StoreError
+from osteo_learn.store import Store
+from osteo_learn.store.rows import ReviewKind
 
 SOURCE = "Alpha beta gamma. Delta epsilon zeta. Eta theta iota.\n"
 
@@ -57,7 +60,7 @@ def make_deck(tmp_path: Path, cards: str, deck_id: str = "demo"):
 
 
 def sync(store: Store, deck):
-    return store.sync_deck(deck, file_size=0, file_mtime_ns=0, file_hash="h", bundled=False, rank=1)
+    return store.decks.sync(deck, file_size=0, file_mtime_ns=0, file_hash="h", bundled=False, rank=1)
 
 
 def at(day: date) -> datetime:
@@ -71,7 +74,7 @@ def store(tmp_path):
 
 
 def by_key(store: Store) -> dict:
-    return {(c.card.id, c.ordinal): c for c in store.cards(include_retired=True)}
+    return {(c.card.id, c.ordinal): c for c in store.cards.all(include_retired=True)}
 
 
 def test_new_database_is_created_with_current_schema_in_wal_mode(tmp_path):
@@ -95,7 +98,7 @@ def test_new_database_is_created_with_current_schema_in_wal_mode(tmp_path):
 def test_sync_adds_every_cloze_deletion_as_its_own_new_card(store, tmp_path):
     result = sync(store, make_deck(tmp_path, basic("one") + CLOZE))
     assert (result.added, result.updated, result.retired) == (3, 0, 0)
-    cards = store.cards()
+    cards = store.cards.all()
     assert [(c.card.id, c.ordinal) for c in cards] == [("one", 1), ("letters", 1), ("letters", 2)]
     assert all(isinstance(c.state, sm2.NewCard) for c in cards)
 
@@ -111,26 +114,26 @@ def test_unchanged_deck_writes_nothing(store, tmp_path):
 
 def test_edited_card_keeps_its_schedule_and_history(store, tmp_path):
     sync(store, make_deck(tmp_path, basic("one")))
-    pk = store.cards()[0].pk
-    store.record(pk, sm2.Grade.PERFECT, at(date(2026, 1, 1)), date(2026, 1, 1), 1000)
+    pk = store.cards.all()[0].pk
+    store.log.record(pk, sm2.Grade.PERFECT, at(date(2026, 1, 1)), date(2026, 1, 1), 1000)
     result = sync(store, make_deck(tmp_path, basic("one", front="A better question?")))
     assert (result.added, result.updated) == (0, 1)
-    [card] = store.cards()
+    [card] = store.cards.all()
     assert card.pk == pk
     assert card.card.content.front == "A better question?"
     assert card.state == sm2.review(sm2.CardState.new(), 5, date(2026, 1, 1))
-    assert len(store.reviews(pk)) == 1
+    assert len(store.log.entries(pk)) == 1
 
 
 def test_removed_card_is_retired_with_history_and_returns_when_restored(store, tmp_path):
     sync(store, make_deck(tmp_path, basic("one") + basic("two")))
     two = by_key(store)[("two", 1)]
-    store.record(two.pk, 4, at(date(2026, 1, 1)), date(2026, 1, 1), 500)
+    store.log.record(two.pk, 4, at(date(2026, 1, 1)), date(2026, 1, 1), 500)
     result = sync(store, make_deck(tmp_path, basic("one")))
     assert result.retired == 1
-    assert [c.card.id for c in store.cards()] == ["one"]
+    assert [c.card.id for c in store.cards.all()] == ["one"]
     assert by_key(store)[("two", 1)].retired
-    assert store.due_cards(date(2027, 1, 1)) == []
+    assert list(store.queue.due(date(2027, 1, 1))) == []
     result = sync(store, make_deck(tmp_path, basic("one") + basic("two")))
     assert result.restored == 1
     restored = by_key(store)[("two", 1)]
@@ -139,25 +142,25 @@ def test_removed_card_is_retired_with_history_and_returns_when_restored(store, t
 
 def test_first_answer_of_a_day_schedules_and_later_ones_are_repeats(store, tmp_path):
     sync(store, make_deck(tmp_path, basic("one")))
-    pk = store.cards()[0].pk
+    pk = store.cards.all()[0].pk
     day = date(2026, 3, 1)
-    first = store.record(pk, sm2.Grade.CORRECT_DIFFICULT, at(day), day, 2000)
+    first = store.log.record(pk, sm2.Grade.CORRECT_DIFFICULT, at(day), day, 2000)
     assert first.kind == ReviewKind.NEW
     assert first.after == sm2.review(sm2.CardState.new(), 3, day)
-    repeat = store.record(pk, sm2.Grade.PERFECT, at(day) + timedelta(minutes=2), day, 900)
+    repeat = store.log.record(pk, sm2.Grade.PERFECT, at(day) + timedelta(minutes=2), day, 900)
     assert repeat.kind == ReviewKind.REPEAT
     assert repeat.before == repeat.after == first.after
-    assert store.card(pk).state == first.after
-    later = store.record(pk, sm2.Grade.PERFECT, at(day + timedelta(days=1)), day + timedelta(days=1), 700)
+    assert store.cards.get(pk).state == first.after
+    later = store.log.record(pk, sm2.Grade.PERFECT, at(day + timedelta(days=1)), day + timedelta(days=1), 700)
     assert later.kind == ReviewKind.REVIEW
     assert later.after == sm2.review(first.after, 5, day + timedelta(days=1))
 
 
 def test_answer_is_logged_with_utc_time_study_day_and_duration(store, tmp_path):
     sync(store, make_deck(tmp_path, basic("one")))
-    pk = store.cards()[0].pk
+    pk = store.cards.all()[0].pk
     instant = datetime(2026, 3, 2, 1, 30, tzinfo=timezone(timedelta(hours=2)))
-    review = store.record(pk, 4, instant, date(2026, 3, 1), 4321)
+    review = store.log.record(pk, 4, instant, date(2026, 3, 1), 4321)
     assert review.reviewed_at == "2026-03-01T23:30:00.000+00:00"
     assert review.day == date(2026, 3, 1)
     assert review.duration_ms == 4321
@@ -166,57 +169,57 @@ def test_answer_is_logged_with_utc_time_study_day_and_duration(store, tmp_path):
 
 def test_undo_restores_previous_state_and_keeps_the_row_marked(store, tmp_path):
     sync(store, make_deck(tmp_path, basic("one")))
-    pk = store.cards()[0].pk
+    pk = store.cards.all()[0].pk
     d1, d2 = date(2026, 3, 1), date(2026, 3, 2)
-    first = store.record(pk, 5, at(d1), d1, 100)
-    second = store.record(pk, 2, at(d2), d2, 100)
-    undone = store.undo(second.id, at(d2))
+    first = store.log.record(pk, 5, at(d1), d1, 100)
+    second = store.log.record(pk, 2, at(d2), d2, 100)
+    undone = store.log.undo(second.id, at(d2))
     assert undone.undone_at is not None
-    assert store.card(pk).state == first.after
-    assert [r.id for r in store.reviews(pk)] == [first.id, second.id]
-    assert store.replayed_state(pk) == first.after
+    assert store.cards.get(pk).state == first.after
+    assert [r.id for r in store.log.entries(pk)] == [first.id, second.id]
+    assert store.log.replay(pk) == first.after
     # After the undo, answering again counts as the day's scheduled review.
-    again = store.record(pk, 5, at(d2), d2, 100)
+    again = store.log.record(pk, 5, at(d2), d2, 100)
     assert again.kind == ReviewKind.REVIEW
     with pytest.raises(StoreError, match="already undone"):
-        store.undo(second.id, at(d2))
+        store.log.undo(second.id, at(d2))
     with pytest.raises(StoreError, match="not the card's latest answer"):
-        store.undo(first.id, at(d2))
+        store.log.undo(first.id, at(d2))
 
 
 def test_review_log_refuses_deletes_and_edits(store, tmp_path):
     sync(store, make_deck(tmp_path, basic("one")))
-    pk = store.cards()[0].pk
-    review = store.record(pk, 5, at(date(2026, 3, 1)), date(2026, 3, 1), 100)
+    pk = store.cards.all()[0].pk
+    review = store.log.record(pk, 5, at(date(2026, 3, 1)), date(2026, 3, 1), 100)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         store.conn.execute("DELETE FROM reviews WHERE id = ?", (review.id,))
     store.conn.rollback()
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         store.conn.execute("UPDATE reviews SET grade = 0 WHERE id = ?", (review.id,))
     store.conn.rollback()
-    assert store.review(review.id).grade == 5
+    assert store.log.get(review.id).grade == 5
 
 
 def test_due_cards_come_most_overdue_first_and_new_cards_in_deck_order(store, tmp_path):
     sync(store, make_deck(tmp_path, basic("a") + basic("b") + basic("c") + basic("d")))
     cards = by_key(store)
-    store.record(cards[("b", 1)].pk, 5, at(date(2026, 1, 2)), date(2026, 1, 2), 1)  # due 01-03
-    store.record(cards[("a", 1)].pk, 5, at(date(2026, 1, 1)), date(2026, 1, 1), 1)  # due 01-02
-    due = store.due_cards(date(2026, 1, 3))
+    store.log.record(cards[("b", 1)].pk, 5, at(date(2026, 1, 2)), date(2026, 1, 2), 1)  # due 01-03
+    store.log.record(cards[("a", 1)].pk, 5, at(date(2026, 1, 1)), date(2026, 1, 1), 1)  # due 01-02
+    due = list(store.queue.due(date(2026, 1, 3)))
     assert [c.card.id for c in due] == ["a", "b"]
-    assert [c.card.id for c in store.due_cards(date(2026, 1, 2))] == ["a"]
-    assert [c.card.id for c in store.new_cards()] == ["c", "d"]
-    assert store.count_due(date(2026, 1, 3)) == 2
-    assert store.count_new() == 2
-    assert store.next_due(date(2026, 1, 1)) == date(2026, 1, 2)
-    assert store.new_introduced(date(2026, 1, 1)) == 1
+    assert [c.card.id for c in store.queue.due(date(2026, 1, 2))] == ["a"]
+    assert [c.card.id for c in store.queue.new()] == ["c", "d"]
+    assert store.queue.count_due(date(2026, 1, 3)) == 2
+    assert store.queue.count_new() == 2
+    assert store.queue.next_due(date(2026, 1, 1)) == date(2026, 1, 2)
+    assert store.queue.new_introduced(date(2026, 1, 1)) == 1
 
 
 def test_tag_filter_matches_whole_tags_only(store, tmp_path):
     sync(store, make_deck(tmp_path, basic("one") + CLOZE))
-    assert [c.card.id for c in store.cards(tags=["t2"])] == ["letters", "letters"]
-    assert store.cards(tags=["t"]) == []
-    assert store.count_new(tags=["t1"]) == 1
+    assert [c.card.id for c in store.cards.all(tags=["t2"])] == ["letters", "letters"]
+    assert store.cards.all(tags=["t"]) == []
+    assert store.queue.count_new(tags=["t1"]) == 1
 
 
 def test_replay_of_the_log_equals_stored_state_after_many_answers(store, tmp_path):
@@ -224,20 +227,20 @@ def test_replay_of_the_log_equals_stored_state_after_many_answers(store, tmp_pat
     grades = [5, 3, 2, 4, 5, 0, 3, 5, 5, 1, 4]
     day = date(2026, 1, 1)
     for i, grade in enumerate(grades):
-        for card in store.cards():
-            store.record(card.pk, (grade + card.ordinal) % 6, at(day), day, 10)
+        for card in store.cards.all():
+            store.log.record(card.pk, (grade + card.ordinal) % 6, at(day), day, 10)
             if grade < 4:
-                store.record(card.pk, 4, at(day), day, 10)  # a same-day repeat
+                store.log.record(card.pk, 4, at(day), day, 10)  # a same-day repeat
         day += timedelta(days=i % 3 + 1)
-    for card in store.cards():
-        assert store.replayed_state(card.pk) == card.state
+    for card in store.cards.all():
+        assert store.log.replay(card.pk) == card.state
 
 
 def test_settings_are_stored_and_removed(store):
-    store.set_setting("new-per-day", "5")
-    assert store.settings() == {"new-per-day": "5"}
-    store.set_setting("new-per-day", None)
-    assert store.settings() == {}
+    store.settings.set("new-per-day", "5")
+    assert store.settings.stored() == {"new-per-day": "5"}
+    store.settings.set("new-per-day", None)
+    assert store.settings.stored() == {}
 
 
 # -- refusing what is not ours --------------------------------------------
@@ -299,8 +302,8 @@ def test_library_syncs_bundled_deck_and_skips_it_when_unchanged(tmp_path):
     store, warnings = open_library(tmp_path / "study.db")
     with store:
         assert warnings == []
-        assert store.deck_ids() == ["osteoporosis-leg-numbness"]
-        assert store.count_new() > 0
+        assert store.decks.ids() == ["osteoporosis-leg-numbness"]
+        assert store.queue.count_new() > 0
     store, _ = open_library(tmp_path / "study.db")
     with store:
         assert store.conn.total_changes == 0
@@ -315,12 +318,12 @@ def test_added_deck_is_followed_and_a_missing_file_only_warns(tmp_path):
     deck.path.write_text(deck_text(basic("one") + basic("two"), "mine"))
     store, _ = open_library(tmp_path / "study.db")
     with store:
-        assert [c.card.id for c in store.cards(["mine"])] == ["one", "two"]
+        assert [c.card.id for c in store.cards.all(["mine"])] == ["one", "two"]
     deck.path.unlink()
     store, warnings = open_library(tmp_path / "study.db")
     with store:
         assert warnings == [f"deck file {deck.path.resolve()} is missing; its cards are kept as they were"]
-        assert len(store.cards(["mine"])) == 2
+        assert len(store.cards.all(["mine"])) == 2
 
 
 def test_broken_added_deck_stops_the_sync_before_anything_is_written(tmp_path):
@@ -332,7 +335,7 @@ def test_broken_added_deck_stops_the_sync_before_anything_is_written(tmp_path):
     with pytest.raises(Exception, match="unknown kind"):
         open_library(tmp_path / "study.db")
     with Store.open(tmp_path / "study.db") as store:
-        assert [c.card.id for c in store.cards(["mine"])] == ["one"]
+        assert [c.card.id for c in store.cards.all(["mine"])] == ["one"]
 
 
 def test_added_deck_cannot_take_the_id_of_another(tmp_path):
@@ -372,9 +375,9 @@ def test_database_from_an_older_schema_is_migrated_with_its_data(tmp_path):
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == schema.VERSION == 1 + len(later)
         applied = [m.name for m in schema.registered().applied(Database(store.conn))]
         assert applied == [first, *later]
-        card = store.card(7)
+        card = store.cards.get(7)
         assert card.card.content.front == "Q?"
-        assert card.state == sm2.review(sm2.CardState.new(), 5, date(2026, 1, 1)) == store.replayed_state(7)
+        assert card.state == sm2.review(sm2.CardState.new(), 5, date(2026, 1, 1)) == store.log.replay(7)
 
 
 def test_empty_file_becomes_a_current_database(tmp_path):

@@ -8,7 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from osteo_learn.library import open_library
+from osteo_learn.store.library import open_library
 from osteo_learn.store import Store
 
 # A child that answers cards in a loop and acknowledges each committed answer.
@@ -21,11 +21,11 @@ ANSWERING = textwrap.dedent(
 
     db, first, step, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     store = Store.open(Path(db))
-    pks = [c.pk for c in store.cards()][first::step]
+    pks = [c.pk for c in store.cards.all()][first::step]
     day = date(2026, 1, 1)
     for n in range(rounds):
         for pk in pks:
-            review = store.record(pk, (pk + n) % 6, datetime(2026, 1, 1, tzinfo=timezone.utc), day, 5)
+            review = store.log.record(pk, (pk + n) % 6, datetime(2026, 1, 1, tzinfo=timezone.utc), day, 5)
             print("ack", review.id, flush=True)
         day += timedelta(days=1)
     print("done", flush=True)
@@ -54,10 +54,10 @@ def assert_consistent(db: Path, acknowledged: set[int]) -> None:
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     with Store.open(db) as store:
-        logged = {r.id for r in store.reviews()}
+        logged = {r.id for r in store.log.entries()}
         assert acknowledged <= logged
-        for card in store.cards():
-            assert store.replayed_state(card.pk) == card.state
+        for card in store.cards.all():
+            assert store.log.replay(card.pk) == card.state
 
 
 def test_killed_process_loses_no_acknowledged_answer(tmp_path):
@@ -85,6 +85,6 @@ def test_two_processes_answering_at_once_both_finish(tmp_path):
         assert out.splitlines()[-1] == "done"
     acknowledged = {int(line.split()[1]) for out, _ in outputs for line in out.splitlines() if line.startswith("ack")}
     with Store.open(db) as store:
-        cards = len(store.cards())
-        assert len(store.reviews()) == len(acknowledged) == 3 * cards
+        cards = len(store.cards.all())
+        assert len(store.log.entries()) == len(acknowledged) == 3 * cards
     assert_consistent(db, acknowledged)

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osteo_learn import terminal
-from osteo_learn.terminal import clean, width_of, wrap
+from osteo_learn.core.text import clean, marked
+from osteo_learn.terminal import keys as terminal_keys
+from osteo_learn.terminal import style as terminal_style
+from osteo_learn.terminal.layout import width_of, wrap
 
 
 @pytest.mark.parametrize(
@@ -89,28 +91,28 @@ class FakeTty(io.StringIO):
 def test_colour_only_on_a_terminal_without_no_color(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
-    assert terminal.colour_wanted(FakeTty())
-    assert not terminal.colour_wanted(io.StringIO())
+    assert terminal_style.colour_wanted(FakeTty())
+    assert not terminal_style.colour_wanted(io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not terminal.colour_wanted(FakeTty())
+    assert not terminal_style.colour_wanted(FakeTty())
     monkeypatch.setenv("NO_COLOR", "")
-    assert terminal.colour_wanted(FakeTty())
+    assert terminal_style.colour_wanted(FakeTty())
     monkeypatch.setenv("TERM", "dumb")
-    assert not terminal.colour_wanted(FakeTty())
+    assert not terminal_style.colour_wanted(FakeTty())
 
 
 def test_plain_style_shows_highlights_in_brackets_and_no_escapes():
-    plain = terminal.Style(False)
-    assert plain.marks(f"a {terminal.marked('b')} c") == "a [b] c"
+    plain = terminal_style.Style(False)
+    assert plain.marks(f"a {marked('b')} c") == "a [b] c"
     assert plain.bold("x") == "x"
-    coloured = terminal.Style(True)
+    coloured = terminal_style.Style(True)
     assert coloured.bold("x") == "\x1b[1mx\x1b[0m"
-    assert "\x1b[" in coloured.marks(terminal.marked("b"))
+    assert "\x1b[" in coloured.marks(marked("b"))
 
 
 def test_line_keys_read_one_answer_per_line():
-    reader = terminal.LineKeys(io.StringIO("3\n\n  q  \n"))
-    assert [reader.read() for _ in range(4)] == ["3", terminal.ENTER, "q", terminal.EOF]
+    reader = terminal_keys.LineKeys(io.StringIO("3\n\n  q  \n"))
+    assert [reader.read() for _ in range(4)] == ["3", terminal_keys.ENTER, "q", terminal_keys.EOF]
 
 
 @pytest.fixture
@@ -125,22 +127,22 @@ def pty_pair():
 def test_raw_keys_read_single_presses_and_restore_the_terminal(pty_pair):
     master, slave = pty_pair
     before = termios.tcgetattr(slave.fileno())
-    with terminal.keys(slave) as reader:
+    with terminal_keys.keys(slave) as reader:
         assert reader.single_key
         during = termios.tcgetattr(slave.fileno())
         assert not during[3] & termios.ICANON and not during[3] & termios.ECHO
         os.write(master, b"4")
         assert reader.read() == "4"
         os.write(master, b"\r")
-        assert reader.read() == terminal.ENTER
+        assert reader.read() == terminal_keys.ENTER
         os.write(master, b"\x1b[A")  # arrow up: one unknown key, not three
         assert reader.read() == "\x1b[A"
         os.write(master, "é".encode())
         assert reader.read() == "é"
         os.write(master, b"\x03")
-        assert reader.read() == terminal.INTERRUPT
+        assert reader.read() == terminal_keys.INTERRUPT
         os.write(master, b"\x04")
-        assert reader.read() == terminal.EOF
+        assert reader.read() == terminal_keys.EOF
     assert termios.tcgetattr(slave.fileno()) == before
 
 
@@ -148,6 +150,6 @@ def test_terminal_mode_is_restored_when_an_exception_escapes(pty_pair):
     _, slave = pty_pair
     before = termios.tcgetattr(slave.fileno())
     with pytest.raises(RuntimeError):
-        with terminal.keys(slave):
+        with terminal_keys.keys(slave):
             raise RuntimeError("boom")
     assert termios.tcgetattr(slave.fileno()) == before

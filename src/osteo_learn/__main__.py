@@ -1,5 +1,5 @@
 """Allow ``python -m osteo_learn``."""
 
-from osteo_learn.cli import main
+from osteo_learn.commands.cli import main
 
 main()

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from osteo_learn import paths
 from osteo_learn.errors import OsteoError
-from osteo_learn.store import Store, SyncResult
+from osteo_learn.store import Store
+from osteo_learn.store.decks import SyncResult
+from osteo_learn.system import paths
 
 if TYPE_CHECKING:
-    from osteo_learn.cards import Deck
+    from osteo_learn.core.cards import Deck
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,14 @@ def deck_files(store: Store) -> list[DeckFile]:
     bundled = [DeckFile(path.resolve(), True, rank) for rank, path in enumerate(paths.bundled_deck_files())]
     added = [
         DeckFile(Path(record.file), False, 1000 + rank)
-        for rank, record in enumerate(r for r in store.deck_records() if not r.bundled)
+        for rank, record in enumerate(r for r in store.decks.records() if not r.bundled)
     ]
     return bundled + added
 
 
 def sync_decks(store: Store, files: list[DeckFile] | None = None) -> list[str]:
     """Load every changed deck file and sync it; all are validated before any is written."""
-    records = {record.file: record for record in store.deck_records()}
+    records = {record.file: record for record in store.decks.records()}
     warnings, changed = [], []
     for file in files if files is not None else deck_files(store):
         try:
@@ -77,7 +78,7 @@ def sync_decks(store: Store, files: list[DeckFile] | None = None) -> list[str]:
         # Only a changed file needs hashing and parsing: import those tools here.
         import hashlib
 
-        from osteo_learn import deck as deck_module
+        from osteo_learn.core import deck as deck_module
 
         data = file.path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
@@ -95,13 +96,13 @@ def add_deck(store: Store, path: Path) -> tuple[Deck, SyncResult]:
     """Validate a deck file and add it to the student's decks (or refresh it)."""
     import hashlib
 
-    from osteo_learn import deck as deck_module
+    from osteo_learn.core import deck as deck_module
 
     path = path.resolve()
     data = deck_module.read_bytes(path)
     deck = deck_module.parse(deck_module.decode(data, path), path)
     stat = path.stat()
-    records = store.deck_records()
+    records = store.decks.records()
     same_file = next((r for r in records if r.file == str(path)), None)
     rank = 1000 + len([r for r in records if not r.bundled and r.file != str(path)])
     file = DeckFile(path, same_file.bundled if same_file else False, rank)
@@ -111,7 +112,7 @@ def add_deck(store: Store, path: Path) -> tuple[Deck, SyncResult]:
 
 
 def _sync(store: Store, loaded: LoadedDeck) -> SyncResult:
-    return store.sync_deck(
+    return store.decks.sync(
         loaded.deck,
         file_size=loaded.size,
         file_mtime_ns=loaded.mtime_ns,
@@ -122,7 +123,7 @@ def _sync(store: Store, loaded: LoadedDeck) -> SyncResult:
 
 
 def _refuse_duplicate_ids(store: Store, loaded: list[LoadedDeck]) -> None:
-    owners = {record.id: record for record in store.deck_records()}
+    owners = {record.id: record for record in store.decks.records()}
     seen: dict[str, Path] = {}
     for item in loaded:
         deck_id, path = item.deck.id, item.file.path

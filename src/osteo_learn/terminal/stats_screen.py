@@ -22,10 +22,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from osteo_learn import cloze
-from osteo_learn.cards import Basic, Cloze, Vignette
-from osteo_learn.store import MATURE_INTERVAL, CardCounts, Retention, Store, StoredCard
-from osteo_learn.terminal import Style, clean, width_of
+from osteo_learn.core import cloze
+from osteo_learn.core.cards import Basic, Cloze, Vignette
+from osteo_learn.core.text import clean
+from osteo_learn.store import Store
+from osteo_learn.store.rows import StoredCard
+from osteo_learn.store.stats import MATURE_INTERVAL, CardCounts, Retention
+from osteo_learn.terminal.layout import width_of
+from osteo_learn.terminal.style import Style
 
 HEATMAP_WEEKS = 26
 RETENTION_DAYS = 30
@@ -59,18 +63,18 @@ def collect(store: Store, today: date, deck_ids: tuple[str, ...] = ()) -> Stats:
     """Read everything the stats show from the store (a handful of queries)."""
     start = today - timedelta(days=today.weekday(), weeks=HEATMAP_WEEKS - 1)
     since = today - timedelta(days=RETENTION_DAYS - 1)
-    per_day = {day: n for day, n in store.reviews_per_day(start, deck_ids).items() if day <= today}
+    per_day = {day: n for day, n in store.stats.reviews_per_day(start, deck_ids).items() if day <= today}
     return Stats(
         today=today,
         deck_ids=tuple(deck_ids),
         heatmap_start=start,
         reviews_per_day=per_day,
         retention_since=since,
-        retention=store.retention(since, deck_ids),
-        forecast=store.due_forecast(today + timedelta(days=1), today + timedelta(days=FORECAST_DAYS), deck_ids),
-        cards=store.card_counts(today, deck_ids),
-        streak=store.streak(today, deck_ids),
-        hardest=store.hardest_cards(HARDEST, deck_ids),
+        retention=store.stats.retention(since, deck_ids),
+        forecast=store.stats.due_forecast(today + timedelta(days=1), today + timedelta(days=FORECAST_DAYS), deck_ids),
+        cards=store.stats.card_counts(today, deck_ids),
+        streak=store.stats.streak(today, deck_ids),
+        hardest=store.stats.hardest_cards(HARDEST, deck_ids),
     )
 
 

@@ -17,7 +17,7 @@ DB_FILENAME = "osteo-learn.db"
 
 def bundled_decks_dir() -> Path:
     """The decks shipped with the tool, installed or in a source checkout."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # osteo_learn/
     installed = package / "decks"
     if installed.is_dir():
         return installed

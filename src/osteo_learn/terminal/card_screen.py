@@ -4,7 +4,7 @@ A card is drawn as blocks of text separated by blank lines. On a terminal
 the whole card is redrawn at each step (question, answer, source); in line
 mode (a pipe, a script) only the blocks not yet printed are written, so a
 transcript reads top to bottom. Text from deck files is cleaned of control
-characters (:func:`osteo_learn.terminal.clean`) before it is wrapped.
+characters (:func:`osteo_learn.core.text.clean`) before it is wrapped.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from osteo_learn import cloze, sm2
-from osteo_learn.cards import Basic, Cloze, Vignette
-from osteo_learn.queue import REPEAT_BELOW, Counts, Entry, Kind
-from osteo_learn.store import StoredCard
-from osteo_learn.terminal import Style, clean, marked, width_of, wrap
+from osteo_learn.core import cloze, sm2
+from osteo_learn.core.cards import Basic, Cloze, Vignette
+from osteo_learn.core.queue import REPEAT_BELOW, Counts, Entry, Kind
+from osteo_learn.core.text import clean, marked
+from osteo_learn.store.rows import StoredCard
+from osteo_learn.terminal.layout import width_of, wrap
+from osteo_learn.terminal.style import Style
 
 
 def describe_interval(days: int) -> str:

@@ -1,4 +1,4 @@
-"""Parse a deck file (TOML) into a validated :class:`~osteo_learn.cards.Deck`.
+"""Parse a deck file (TOML) into a validated :class:`~osteo_learn.core.cards.Deck`.
 
 Every problem of a file is collected and reported at once, each with the
 file, the line and the card id it concerns, so a student writing a deck can
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from osteo_learn import cloze
+from osteo_learn.core import cloze
+from osteo_learn.core.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
 from osteo_learn.errors import OsteoError
-from osteo_learn.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
 
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
 _TAG_PATTERN = re.compile(r"[^\s\"]+")

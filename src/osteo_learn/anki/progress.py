@@ -3,7 +3,7 @@
 genanki writes every card as new; with progress, the export sets in the
 package's collection what Anki reads on import with "Import any learning
 progress" ticked (Anki 26.09). The store writes the cards' columns and
-the review log in SQL (:class:`osteo_learn.store_export.AnkiCardWriter`),
+the review log in SQL (:mod:`osteo_learn.store.export`),
 so no Python runs per card or per answer; this is what they mean:
 
 - A reviewed card becomes a review card (type and queue 2) with the same
@@ -31,6 +31,10 @@ so no Python runs per card or per answer; this is what they mean:
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from osteo_learn.store.export import ExportSelection
 
 # genanki's own collection creation time (2014-09-19 UTC); the package's
 # collection is created on this day unless a due date is earlier.
@@ -42,3 +46,12 @@ def creation_day(earliest_due: date | None) -> date:
     if earliest_due is not None and earliest_due < DEFAULT_CREATION_DAY:
         return earliest_due
     return DEFAULT_CREATION_DAY
+
+
+def schedules(selection: ExportSelection, with_progress: bool) -> tuple[date, int]:
+    """The creation day of the package's collection, and how many of the
+    ``selection``'s cards carry a schedule (none without progress)."""
+    if not with_progress:
+        return DEFAULT_CREATION_DAY, 0
+    earliest_due, reviewed = selection.schedule_span()
+    return creation_day(earliest_due), reviewed

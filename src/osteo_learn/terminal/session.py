@@ -2,13 +2,13 @@
 
 The command reads the clock once (``now`` and the study day ``today``) and
 hands them in; the time of each answer is ``now`` plus the monotonic time
-elapsed since (:func:`osteo_learn.clock.elapsed`), so a session that runs
+elapsed since (:func:`osteo_learn.system.clock.elapsed`), so a session that runs
 past the day-start hour still counts for the day it began.
 
-Each grade is written with :meth:`Store.record`, which commits before it
+Each grade is written with ``store.log.record``, which commits before it
 returns; only then is the answer acknowledged on screen and the next card
 shown, so an answer the student saw acknowledged survives a crash. ``u``
-takes the last answer back with :meth:`Store.undo` (one transaction; the log
+takes the last answer back with ``store.log.undo`` (one transaction; the log
 keeps the row, marked undone) and shows that card again.
 
 Keys (one press on a terminal; one answer per line from a pipe):
@@ -33,14 +33,21 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TextIO
 
-from osteo_learn import clock, queue, sm2, terminal
-from osteo_learn.card_screen import CardScreen, CardView, allowed_grades, when
-from osteo_learn.cards import Vignette
+from osteo_learn.core import queue, sm2
+from osteo_learn.core.cards import Vignette
+from osteo_learn.core.queue import Entry
+from osteo_learn.core.settings import Settings
 from osteo_learn.errors import OsteoError
-from osteo_learn.queue import Entry
-from osteo_learn.settings import Settings
-from osteo_learn.store import Review, Store, StoredCard
-from osteo_learn.terminal import ENTER, EOF, INTERRUPT
+from osteo_learn.store import Store
+from osteo_learn.store.rows import Review, StoredCard
+from osteo_learn.system import clock
+from osteo_learn.terminal import summary
+from osteo_learn.terminal.card_screen import CardScreen, CardView, allowed_grades, when
+from osteo_learn.terminal.keys import ENTER, EOF, INTERRUPT, Keys
+from osteo_learn.terminal.keys import keys as key_reader
+from osteo_learn.terminal.layout import terminal_width
+from osteo_learn.terminal.style import Style, colour_wanted, is_terminal
+from osteo_learn.terminal.summary import Options
 
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C (128 + SIGINT), so a calling script can tell; ``q`` exits 0."""
@@ -50,16 +57,6 @@ MAX_WIDTH = 90
 
 _CLEAR = "\x1b[H\x1b[2J"
 _ERASE_LINE = "\r\x1b[K"
-
-
-@dataclass(frozen=True)
-class Options:
-    """What the student narrowed or changed for this one session."""
-
-    deck_ids: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    new_limit: int | None = None
-    review_limit: int | None = None
 
 
 class _End(Exception):
@@ -86,20 +83,8 @@ def run(
     """Run a review session; return the exit code (0, or 130 after Ctrl-C)."""
     stdin = stdin if stdin is not None else sys.stdin
     stdout = stdout if stdout is not None else sys.stdout
-    with terminal.keys(stdin) as keys:
-        return Session(store, settings, now, today, options, keys, stdout).run()
-
-
-def describe_duration(seconds: float) -> str:
-    """Time spent, as the summary says it: 48 s, 6 min 12 s, 1 h 5 min."""
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"
+    with key_reader(stdin) as reader:
+        return Session(store, settings, now, today, options, reader, stdout).run()
 
 
 @dataclass
@@ -118,7 +103,7 @@ class Session:
         now: datetime,
         today: date,
         options: Options,
-        keys: terminal.Keys,
+        keys: Keys,
         out: TextIO,
     ):
         self.store = store
@@ -128,9 +113,9 @@ class Session:
         self.options = options
         self.keys = keys
         self.out = out
-        self.style = terminal.Style(terminal.colour_wanted(out))
-        self.screen = terminal.is_terminal(out)
-        self.width = min(terminal.terminal_width(out), MAX_WIDTH)
+        self.style = Style(colour_wanted(out))
+        self.screen = is_terminal(out)
+        self.width = min(terminal_width(out), MAX_WIDTH)
         self.started = clock.elapsed()
         self.answers: list[_Answered] = []
         self.states: dict[int, sm2.CardState] = {}
@@ -139,6 +124,7 @@ class Session:
         self.plan: queue.Plan | None = None
         self.queue: queue.Queue[StoredCard] = queue.Queue(())
         self.view: CardView | None = None
+        self.scope = summary.Scope(store, settings, options, today, self.style)
 
     # -- output -----------------------------------------------------------------
 
@@ -154,7 +140,7 @@ class Session:
     def run(self) -> int:
         interrupted = False
         try:
-            self.titles = self.store.deck_titles()
+            self.titles = self.store.decks.titles()
             self.plan = self.build()
             if not self.plan.entries:
                 self.plan = self.nothing_to_study()
@@ -175,67 +161,65 @@ class Session:
             # the ones before it are. Sum them up; the command then reports
             # the error and exits 1.
             try:
-                self.summary(interrupted=False)
+                self.end(interrupted=False)
                 self.line(self.style.dim("  Stopped by the error below; every answer above is saved."))
             except Exception:
                 pass  # the error to report is the first one
             raise
-        self.summary(interrupted)
+        self.end(interrupted)
         return EXIT_INTERRUPTED if interrupted else 0
+
+    def end(self, interrupted: bool) -> None:
+        # On a terminal the summary takes the place of the key hint.
+        self.write(_ERASE_LINE if self.screen else "\n")
+        lines = summary.summary(
+            self.scope,
+            [a.review for a in self.answers],
+            self.plan,
+            self.queue.counts(),
+            finished=self.queue.current is None,
+            seconds=clock.elapsed() - self.started,
+            interrupted=interrupted,
+        )
+        for text in lines:
+            self.line(text)
 
     def build(self) -> queue.Plan:
         o, s = self.options, self.settings
         # The daily limits count what earlier sessions of the day studied.
-        review_limit = max(0, s.reviews_per_day - self.store.reviews_answered(self.today)) if o.review_limit is None else o.review_limit
-        new_limit = max(0, s.new_per_day - self.store.new_introduced(self.today)) if o.new_limit is None else o.new_limit
+        review_limit = max(0, s.reviews_per_day - self.store.queue.reviews_answered(self.today)) if o.review_limit is None else o.review_limit
+        new_limit = max(0, s.new_per_day - self.store.queue.new_introduced(self.today)) if o.new_limit is None else o.new_limit
         # Streams: the plan reads only as many cards as it takes (buried
         # siblings are replaced by the next ones).
         # (Read even at a limit of 0: the plan notes that due cards were held back.)
-        due = self.store.each_due(self.today, o.deck_ids, o.tags)
-        new = self.store.each_new(o.deck_ids, o.tags) if new_limit else []
+        due = self.store.queue.due(self.today, o.deck_ids, o.tags)
+        new = self.store.queue.new(o.deck_ids, o.tags) if new_limit else []
         return queue.plan(
             due,
             new,
-            repeats=self.store.repeats_owed(self.today, o.deck_ids, o.tags),
-            studied_siblings=self.store.reviewed_siblings(self.today),
+            repeats=self.store.queue.repeats_owed(self.today, o.deck_ids, o.tags),
+            studied_siblings=self.store.queue.studied_siblings(self.today),
             review_limit=review_limit,
             new_limit=new_limit,
         )
 
-    def scope(self) -> str:
-        parts = []
-        if self.options.deck_ids:
-            parts.append("in " + ", ".join(self.options.deck_ids))
-        if self.options.tags:
-            parts.append("tagged " + ", ".join(self.options.tags))
-        return (" " + " ".join(parts)) if parts else ""
-
     def nothing_to_study(self) -> queue.Plan | None:
         """Say why nothing is due and when the next card is; offer new cards ahead."""
-        o, st = self.options, self.style
-        self.line(st.bold(f"Nothing to review now{self.scope()}."))
-        self.say_reviews_held_back(0)
-        next_due = self.store.next_due(self.today, o.deck_ids, o.tags)
-        if next_due is not None:
-            count = self.store.count_due(next_due, o.deck_ids, o.tags) - self.store.count_due(self.today, o.deck_ids, o.tags)
-            self.line(f"Next review: {when(next_due, self.today)}, {count} card{_s(count)}.")
+        o = self.options
         assert self.plan is not None
-        if self.plan.buried:
-            n = self.plan.buried
-            self.line(f"{n} card{_s(n)} wait for another day, because a sibling (another deletion of the same cloze) was studied today.")
-        remaining = self.store.count_new(o.deck_ids, o.tags)
+        for text in summary.nothing_due(self.scope, self.plan):
+            self.line(text)
+        remaining = self.store.queue.count_new(o.deck_ids, o.tags)
         if not remaining:
-            if next_due is None:
-                self.line("No cards to study.")
             return None
-        introduced = self.store.new_introduced(self.today)
+        introduced = self.store.queue.new_introduced(self.today)
         limit_reached = o.new_limit is None and introduced >= self.settings.new_per_day
         if not limit_reached:
             return None
         ahead = min(remaining, self.settings.new_per_day or 10)
         self.line(
             f"Today's new cards are done ({introduced} of {self.settings.new_per_day}); "
-            f"{remaining} new card{_s(remaining)} remain."
+            f"{remaining} new card{'' if remaining == 1 else 's'} remain."
         )
         self.write(f"Learn {ahead} more now? [y/N] ")
         key = self.keys.read()
@@ -248,8 +232,8 @@ class Session:
             return None
         return queue.plan(
             [],
-            self.store.each_new(o.deck_ids, o.tags),
-            studied_siblings=self.store.reviewed_siblings(self.today),
+            self.store.queue.new(o.deck_ids, o.tags),
+            studied_siblings=self.store.queue.studied_siblings(self.today),
             review_limit=0,
             new_limit=ahead,
         )
@@ -374,7 +358,7 @@ class Session:
     def answer(self, entry: Entry[StoredCard], grade: sm2.Grade, shown_at: float) -> None:
         card = entry.card
         duration_ms = int((clock.elapsed() - shown_at) * 1000)
-        review = self.store.record(card.pk, grade, self.instant(), self.today, duration_ms)
+        review = self.store.log.record(card.pk, grade, self.instant(), self.today, duration_ms)
         # Committed: only now acknowledge it and move on.
         self.answers.append(_Answered(review, entry))
         self.states[card.pk] = review.after
@@ -401,7 +385,7 @@ class Session:
             self.complain("Nothing to undo in this session.", "")
             return
         last = self.answers.pop()
-        self.store.undo(last.review.id, self.instant())
+        self.store.log.undo(last.review.id, self.instant())
         # Committed: put the queue back and show the card again.
         self.states[last.entry.card.pk] = last.review.before
         self.queue.undo()
@@ -415,7 +399,7 @@ class Session:
     def draw(self, view: CardView) -> None:
         if self.screen:
             # Follow the terminal if it was resized.
-            self.width = min(terminal.terminal_width(self.out), MAX_WIDTH)
+            self.width = min(terminal_width(self.out), MAX_WIDTH)
         stored = view.entry.card
         painter = CardScreen(self.style, self.width, screen=self.screen, today=self.today)
         header = painter.header(
@@ -424,7 +408,7 @@ class Session:
             self.titles.get(stored.deck_id, stored.deck_id),
             self.status if self.screen else "",
         )
-        source = self.store.source_document(stored.deck_id) if view.show_source else None
+        source = self.store.decks.source_document(stored.deck_id) if view.show_source else None
         blocks = painter.blocks(view, header, self.state_of(stored), source)
         if self.screen:
             shown = blocks + [view.notice] if view.notice else blocks
@@ -434,54 +418,3 @@ class Session:
             if new:
                 self.write("\n\n".join(new) + "\n\n")
         view.blocks_printed = len(blocks)
-
-    # -- the end ----------------------------------------------------------------------
-
-    def say_reviews_held_back(self, queued: int, indent: str = "") -> None:
-        """Say how many due reviews the daily (or ``--limit``) limit keeps out of
-        today's sessions; ``queued`` reviews are still in this session's queue."""
-        if self.plan is None or not self.plan.reviews_over_limit:
-            return
-        o = self.options
-        due = self.store.count_due(self.today, o.deck_ids, o.tags)
-        held = due - queued
-        if held <= 0:
-            return
-        limit = f"--limit {o.review_limit}" if o.review_limit is not None else f"reviews-per-day ({self.settings.reviews_per_day})"
-        self.line(f"{indent}{held} more due review{_s(held)} held back by {limit}; for all: osteo-learn review --limit {due}")
-
-    def summary(self, interrupted: bool) -> None:
-        st, o = self.style, self.options
-        # On a terminal the summary takes the place of the key hint.
-        self.write(_ERASE_LINE if self.screen else "\n")
-        answers = [a.review for a in self.answers]
-        if not answers:
-            self.line("No cards answered in this session.")
-        else:
-            cards = len({r.card_pk for r in answers})
-            new = sum(r.kind == "new" for r in answers)
-            reviews = sum(r.kind == "review" for r in answers)
-            repeats = sum(r.kind == "repeat" for r in answers)
-            first = [r for r in answers if r.kind != "repeat"]
-            recalled = sum(r.grade.passed for r in first)
-            elapsed = describe_duration(clock.elapsed() - self.started)
-            self.line(st.bold("Session over.") if self.queue.current is None else st.bold("Session ended."))
-            self.line(
-                f"  Studied {cards} card{_s(cards)} in {elapsed}: {new} new learned, "
-                f"{reviews} review{_s(reviews)}, {repeats} same-day repeat{_s(repeats)}."
-            )
-            if first:
-                self.line(f"  Recalled (grade 3 or more): {recalled} of {len(first)}, {round(100 * recalled / len(first))}%.")
-        left = self.queue.counts().total
-        if left:
-            self.line(f"  {left} card{_s(left)} left for today; run osteo-learn review again to go on.")
-        self.say_reviews_held_back(self.queue.counts().review, indent="  ")
-        tomorrow = self.store.count_due(self.today + timedelta(days=1), o.deck_ids, o.tags)
-        week = self.store.count_due(self.today + timedelta(days=7), o.deck_ids, o.tags)
-        self.line(f"  Due tomorrow: {tomorrow} card{_s(tomorrow)}; within a week: {week}.")
-        if interrupted:
-            self.line(st.dim("  Interrupted; every answer above is saved."))
-
-
-def _s(count: int) -> str:
-    return "" if count == 1 else "s"

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from pathlib import Path
 
-from osteo_learn import cloze
+from osteo_learn.core import cloze
 
 
 class Kind(enum.StrEnum):

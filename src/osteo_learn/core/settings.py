@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from osteo_learn.clock import DEFAULT_DAY_START_HOUR
+from osteo_learn.core.days import DEFAULT_DAY_START_HOUR
 from osteo_learn.errors import OsteoError
 
 

@@ -5,7 +5,7 @@ Anki matches what a package brings by id and by name:
 - a note type by its id, and then its fields and templates *by name*: an
   existing note type whose field or template names differ is not updated,
   and the notes of the new one are added beside the old ones as a copy;
-- a note by its GUID (see :func:`osteo_learn.export.note_guid`);
+- a note by its GUID (see :func:`osteo_learn.anki.notes.note_guid`);
 - a deck by its name.
 
 So the ids below never change, and neither do the field and template names

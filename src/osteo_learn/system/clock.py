@@ -8,20 +8,16 @@ demonstrations and simulations:
   (a time without an offset is taken as local time);
 * ``OSTEO_LEARN_TODAY``: an ISO date, taken as noon local time that day.
 
-A *study day* is the local date, except that the day starts at the
-day-start hour (default 4 a.m., as in Anki): a review at 1 a.m. counts for
-the evening before.
+What a study day is, given an instant, is in :mod:`osteo_learn.core.days`.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 from osteo_learn.errors import OsteoError
-
-DEFAULT_DAY_START_HOUR = 4
 
 
 class ClockError(OsteoError):
@@ -50,12 +46,3 @@ def elapsed() -> float:
     """A monotonic reading in seconds, for measuring how long an answer took."""
     return time.monotonic()
 
-
-def study_day(instant: datetime, day_start_hour: int = DEFAULT_DAY_START_HOUR) -> date:
-    """The study day an instant counts for, in the instant's own time zone."""
-    return (instant - timedelta(hours=day_start_hour)).date()
-
-
-def utc_text(instant: datetime) -> str:
-    """An instant as stored in the review log: UTC, ISO 8601, millisecond precision."""
-    return instant.astimezone(timezone.utc).isoformat(timespec="milliseconds")

@@ -1,27 +1,27 @@
-"""The store's side of an export to Anki: the selected cards numbered, and
+"""The store's reads for an export to Anki: the selected cards numbered, and
 Anki's ``cards`` and ``revlog`` rows written from them in SQL.
 
-Split from :mod:`osteo_learn.store` because it speaks Anki's tables, and
-imported only by an export. The selection lives on the store's connection
-(:meth:`osteo_learn.store.Store.export_selection`) and gives the notes, which
-need Python per note (:mod:`osteo_learn.export`), and the cards, copied in
-SQL. The review log, the largest part, needs no Python either:
+The selection (:meth:`Export.selection`) lives on the store's connection
+and gives the notes, which need Python per note (:mod:`osteo_learn.anki.export`),
+and the cards, copied in SQL. The review log, the largest part, needs no Python either:
 :class:`AnkiLogWriter` copies it through a connection of its own, so the
 export runs it on a second thread while the notes are built, and SQLite,
 which releases Python's lock while it works, does it on the other core.
 How SM-2 maps onto Anki's scheduling is explained in
-:mod:`osteo_learn.anki_progress`.
+:mod:`osteo_learn.anki.progress`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from osteo_learn import anki_progress
+from osteo_learn.store.connection import Database
+from osteo_learn.store.rows import card_filters
 
 # Opens a new connection to the student's database, as the store opened its own.
 ConnectionFactory = Callable[[], sqlite3.Connection]
@@ -35,7 +35,7 @@ SELECTION_TABLE = (
 
 
 class ExportSelection:
-    """The cards of an export (see :meth:`~osteo_learn.store.Store.export_selection`).
+    """The cards of an export (see :meth:`Export.selection`).
 
     Cards are numbered from 0 in export order, and so are their notes (one
     per deck entry: the deletions of a cloze share a note). The numbering is
@@ -98,9 +98,21 @@ class ExportSelection:
             " WHERE x.first ORDER BY x.number"
         )
 
+    def schedule_span(self) -> tuple[date | None, int]:
+        """The earliest due date of the reviewed cards, and how many are reviewed."""
+        due, reviewed = self._number().execute(f"SELECT min(c.due), count(c.due){self._FROM}").fetchone()
+        return (date.fromisoformat(due) if due else None), reviewed
+
     def write_anki_cards(
-        self, collection: Path, *, first_card_id: int, first_note_id: int, anki_decks: dict[str, int], mod: int, with_progress: bool
-    ) -> WrittenCards:
+        self,
+        collection: Path,
+        *,
+        first_card_id: int,
+        first_note_id: int,
+        anki_decks: dict[str, int],
+        mod: int,
+        creation_day: date | None,
+    ) -> None:
         """Fill the (empty) ``cards`` table of the Anki collection file ``collection``.
 
         A card's id is ``first_card_id`` plus its key in the store (as in the
@@ -108,23 +120,19 @@ class ExportSelection:
         its note's id ``first_note_id`` plus the note's number, its deck
         ``anki_decks[deck id]``.
         Without progress every card is new, due at its note's place in the
-        deck order. With it, a reviewed card is a review card (type and queue
-        2) with its interval, EF x 1000, repetitions and lapses, due that many
-        days after the creation day (no later than any due date); a card never
-        reviewed stays new.
+        deck order. With progress (a ``creation_day``, no later than any due
+        date), a reviewed card is a review card (type and queue 2) with its
+        interval, EF x 1000, repetitions and lapses, due that many days after
+        the creation day; a card never reviewed stays new.
         """
         conn = self._number()
         conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
         try:
             conn.execute("PRAGMA export_collection.journal_mode = OFF")
             conn.execute("PRAGMA export_collection.synchronous = OFF")
-            creation_day, reviewed = anki_progress.DEFAULT_CREATION_DAY, 0
-            if with_progress:
-                due, reviewed = conn.execute(f"SELECT min(c.due), count(c.due){self._FROM}").fetchone()
-                creation_day = anki_progress.creation_day(date.fromisoformat(due) if due else None)
             decks = " ".join("WHEN ? THEN ?" for _ in anki_decks)
             params: list = [first_card_id, first_note_id, *(v for pair in anki_decks.items() for v in pair), mod]
-            if with_progress:
+            if creation_day is not None:
                 schedule = (
                     "CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, CASE WHEN c.due IS NULL THEN 0 ELSE 2 END,"
                     " CASE WHEN c.due IS NULL THEN x.note ELSE CAST(julianday(c.due) - julianday(?) AS INTEGER) END,"
@@ -142,7 +150,6 @@ class ExportSelection:
                 params,
             )
             conn.commit()
-            return WrittenCards(creation_day, reviewed)
         finally:
             conn.rollback()
             conn.execute("DETACH DATABASE export_collection")
@@ -152,16 +159,6 @@ class ExportSelection:
         of its own, so it can run on another thread while this one numbers the
         cards and writes the notes and cards."""
         return AnkiLogWriter(self._connect, self._where, self._params)
-
-
-@dataclass(frozen=True)
-class WrittenCards:
-    """What :meth:`ExportSelection.write_anki_cards` wrote: the collection's
-    creation day the cards' ``due`` counts from, and how many cards it wrote
-    with a schedule."""
-
-    creation_day: date
-    reviewed: int
 
 
 @dataclass(frozen=True)
@@ -267,3 +264,30 @@ _REVLOG_ROWS = (
     " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
     " FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card WHERE r.undone_at IS NULL ORDER BY r.id"
 )
+
+
+class Export:
+    """``store.export``: the cards of an export, numbered for the length of a ``with`` block."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    @contextmanager
+    def selection(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[ExportSelection]:
+        """The cards not retired, narrowed by deck and tag, numbered in export order
+        (as :meth:`osteo_learn.store.cards.Cards.each` gives them).
+
+        The numbering is a TEMP table of this connection, made on first use:
+        it lives outside the database file, so exporting writes nothing to
+        the database.
+        """
+        where, params = card_filters(deck_ids, tags)
+        conn = self._db.conn
+        conn.execute(SELECTION_TABLE)
+        try:
+            conn.execute("DELETE FROM temp.export_selection")
+            conn.commit()
+            yield ExportSelection(conn, self._db.connect, " AND ".join(["c.retired = 0", *where]), params)
+        finally:
+            conn.rollback()
+            conn.execute("DROP TABLE IF EXISTS temp.export_selection")

@@ -1,0 +1,238 @@
+"""Export to Anki: validated cards, and optionally the student's progress, in; an .apkg out.
+
+The cards come from the store (:meth:`~osteo_learn.store.export.Export.selection`),
+which holds exactly what the validated deck files said at the last sync,
+together with each card's schedule and id. The collection inside the
+package is written by :mod:`osteo_learn.anki.collection`; this module
+writes the package file around it, safely, and says what it holds.
+The export only reads the student's database, and streams it: memory stays
+small whatever the collection's size.
+
+What Anki does on import, and what follows here (Anki 26.09):
+
+- A note is matched by its GUID, which derives from the deck id and the card
+  id only (:func:`note_guid`), so an edited card updates its note instead of
+  adding a duplicate. Anki updates a note only when the package's note is
+  newer, so notes carry the export time (``timestamp``), never a fixed one.
+- A review card's ``due`` counts days from the collection's creation day
+  (``crt``); the importer shifts it by the difference between the package's
+  "today" and the collection's, which keeps the calendar date. The package
+  says scheduler version 2 (so Anki converts nothing), ``creationOffset`` 0
+  (the creation day is read in UTC, as written here, whatever the importing
+  device's time zone) and the student's day-start hour as ``rollover``.
+- Scheduling arrives only for cards new to the Anki collection, and only
+  when the student ticks "Import any learning progress"; a card already
+  there keeps its Anki schedule. Review log entries are matched by id, which
+  is the answer's instant in milliseconds (see :mod:`osteo_learn.anki.progress`),
+  so importing twice adds none twice.
+
+How SM-2 progress maps onto Anki's scheduling is in
+:mod:`osteo_learn.anki.progress`. Retired cards are not exported.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from osteo_learn.anki.collection import DeckInfo, ExportError, ExportSummary, write_collection
+from osteo_learn.store import Store
+from osteo_learn.store.export import ExportSelection
+
+
+class NothingToExport(ExportError):
+    """No card matched what was asked for."""
+
+
+def export_package(
+    path: Path,
+    decks: Sequence[DeckInfo],
+    selection: ExportSelection,
+    *,
+    timestamp: float,
+    with_progress: bool = False,
+    day_start_hour: int = 4,
+) -> ExportSummary:
+    """Write an Anki package of the ``selection``'s cards to ``path``; return what it holds.
+
+    Every deck of the selection is in ``decks``. With progress, the package
+    carries the cards' schedules and their answers as the review log.
+    ``timestamp`` (seconds since the epoch) stamps the notes and seeds their
+    ids, so the same input and timestamp give the same package. Notes, cards
+    and answers are streamed from the store, so an export of any size needs
+    little memory. The file at ``path`` is replaced only once the new
+    package is completely written.
+    """
+    path = Path(path)
+    if selection.is_empty():
+        raise NothingToExport("no cards to export; nothing was written")
+    folder = _writable_folder(path)
+    summary = ExportSummary(path=path, with_progress=with_progress)
+    fd, temp_name = _temp_file(folder, path.name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            with tempfile.TemporaryDirectory(prefix="osteo-learn-export-") as work:
+                collection = Path(work) / "collection.anki2"
+                try:
+                    write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
+                except (OSError, sqlite3.OperationalError) as error:
+                    raise ExportError(
+                        f"cannot write {path}: building it in the temporary folder {Path(work).parent} failed"
+                        f" ({_failure(error)}); nothing was changed"
+                    ) from None
+                _zip(out, collection, timestamp)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, path)
+    except BaseException as error:
+        try:
+            os.unlink(temp_name)
+        except FileNotFoundError:
+            pass
+        if isinstance(error, OSError):
+            raise ExportError(f"cannot write {path}: {error.strerror or error}; nothing was changed") from None
+        raise
+    _fsync_folder(folder)
+    summary.size = path.stat().st_size
+    return summary
+
+
+def _failure(error: OSError | sqlite3.OperationalError) -> str:
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return "the disk is full" if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL" else str(error)
+
+
+def _writable_folder(path: Path) -> Path:
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder; give the path of the .apkg file to write")
+    folder = path.parent
+    if not folder.exists():
+        raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
+    if not folder.is_dir():
+        raise ExportError(f"cannot write {path}: {folder} is not a folder")
+    return folder
+
+
+def _temp_file(folder: Path, name: str) -> tuple[int, str]:
+    """A new file beside the target, with the mode the target has or would get."""
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise ExportError(f"cannot write to the folder {folder}: {error.strerror}") from None
+    try:
+        mode = (folder / name).stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    try:
+        os.chmod(temp_name, mode)
+    except OSError:
+        pass
+    return fd, temp_name
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename durable where the system allows it (not on Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _zip(out, collection: Path, timestamp: float) -> None:
+    # Fixed entry times make the package depend on its input and timestamp only.
+    stamp = datetime.fromtimestamp(max(timestamp, 315532800), timezone.utc).timetuple()[:6]
+    # Stored, not compressed, as genanki does: compressing costs more time
+    # than the rest of a large export's extras together.
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as package:
+        info = zipfile.ZipInfo("collection.anki2", stamp)
+        with collection.open("rb") as source, package.open(info, "w") as target:
+            while chunk := source.read(1 << 20):
+                target.write(chunk)
+        media = zipfile.ZipInfo("media", stamp)
+        package.writestr(media, "{}")
+
+
+def summary_lines(summary: ExportSummary) -> list[str]:
+    """What the export wrote and how to import it, for the terminal."""
+    kinds = ", ".join(f"{count} {kind}" for kind, count in summary.cards.items() if count)
+    lines = [
+        f"Wrote {summary.path} ({_size(summary.size)}): {_count(summary.decks, 'deck')}, "
+        f"{_count(summary.notes, 'note')}, {_count(summary.card_total, 'card')} ({kinds})."
+    ]
+    if summary.with_progress:
+        new = summary.card_total - summary.reviewed
+        lines.append(
+            f"Progress: {_count(summary.reviewed, 'reviewed card')} with {'its' if summary.reviewed == 1 else 'their'} schedule, "
+            f"{_count(summary.revlog, 'answer')} in the review history; "
+            f"{_count(new, 'card')} {'arrives' if new == 1 else 'arrive'} as new."
+        )
+        tick = 'tick "Import any learning progress" to keep your schedule'
+    else:
+        lines.append("Progress: not included; every card arrives as new (add --with-progress to carry your schedule).")
+        tick = "the default options are right"
+    lines.append(
+        "To import: open the file with Anki (desktop: File > Import; AnkiDroid: menu > Import; "
+        f"AnkiMobile: share it to AnkiMobile) and {tick}."
+    )
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def default_file_name(deck_ids: Sequence[str]) -> str:
+    """``<deck id>.apkg`` for one deck, else ``osteo-learn.apkg``."""
+    return f"{deck_ids[0]}.apkg" if len(deck_ids) == 1 else "osteo-learn.apkg"
+
+
+def export_from_store(
+    store: Store,
+    path: Path,
+    *,
+    deck_ids: Sequence[str] = (),
+    tags: Sequence[str] = (),
+    with_progress: bool = False,
+    timestamp: float,
+    day_start_hour: int = 4,
+) -> ExportSummary:
+    """Export the store's cards (narrowed by deck and tag), and with progress their schedules and logs.
+
+    The cards come from the store rather than from the deck files: the store
+    holds exactly what the validated files said at the last sync (every
+    command syncs first), keeps the cards of an added deck whose file has
+    gone missing, and gives content, schedule and deck order in one read.
+    """
+    decks = [
+        DeckInfo(record.id, record.title, f"From the article \u201c{record.source_title}\u201d.")
+        for record in store.decks.records()
+        if not deck_ids or record.id in deck_ids
+    ]
+    try:
+        with store.export.selection(deck_ids, tags) as selection:
+            return export_package(
+                path, decks, selection, timestamp=timestamp, with_progress=with_progress, day_start_hour=day_start_hour
+            )
+    except NothingToExport:
+        wanted = f" with tag {', '.join(tags)}" if tags else ""
+        raise NothingToExport(f"no cards to export{wanted}; nothing was written") from None

@@ -1,0 +1,57 @@
+"""The command line: the ``osteo-learn`` group, and the one place where errors become exit codes.
+
+Each command lives in a module of this package by what it is about
+(:mod:`.study`, :mod:`.decks`, :mod:`.reports`, :mod:`.config`,
+:mod:`.export`), thin: it parses arguments, calls the layers below and
+prints. Errors of the :class:`~osteo_learn.errors.OsteoError` family become
+a one-line message and exit 1; usage errors exit 2 (click); Ctrl-C exits
+130.
+"""
+
+from __future__ import annotations
+
+import click
+
+from osteo_learn import __version__
+from osteo_learn.commands import config, decks, export, reports, study
+from osteo_learn.commands.common import UsageWithEveryError
+from osteo_learn.errors import OsteoError
+
+
+class _Group(UsageWithEveryError, click.Group):
+    """Turns the project's errors into click's error message and exit 1, and
+    Ctrl-C into exit 130 (the shell's code for SIGINT), in one place."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except OsteoError as error:
+            raise click.ClickException(str(error)) from error
+        except KeyboardInterrupt:
+            # Every write is one transaction, and a package replaces its file
+            # only once complete: stopping here leaves nothing half done.
+            click.echo("Interrupted; nothing was left half done.", err=True)
+            raise click.exceptions.Exit(130) from None
+
+
+@click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="osteo-learn")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Study one medical article with spaced repetition in the terminal.
+
+    Flashcards and clinical case vignettes, scheduled with SuperMemo-2 and
+    kept in a local SQLite database, with export to Anki.
+
+    Without a command, starts today's review (osteo-learn review).
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(study.review)
+
+
+for command in (study.review, reports.status, reports.cards, reports.stats, decks.check, decks.add_deck, config.config, export.export_command):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="osteo-learn")

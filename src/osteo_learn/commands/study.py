@@ -1,0 +1,37 @@
+"""The daily review: ``osteo-learn review``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from osteo_learn.commands.common import Command, db_option, deck_options, known_decks, open_study
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@click.command(cls=Command)
+@db_option
+@deck_options
+@click.option("--new", "new_limit", type=click.IntRange(0), default=None, metavar="N", help="Show N new cards in this session [default: what is left of new-per-day].")
+@click.option("--limit", "review_limit", type=click.IntRange(0), default=None, metavar="N", help="Show at most N due reviews in this session [default: what is left of reviews-per-day].")
+@click.pass_context
+def review(ctx: click.Context, db_path: Path | None, deck_ids, tags, new_limit: int | None, review_limit: int | None) -> None:
+    """Study today's cards: due reviews first, then new cards.
+
+    Keys: space or Enter shows the answer; A-E picks a case's answer; 0-5
+    grades (0-2 failed, 3-5 recalled); s shows the source passage; u undoes
+    the last answer; q ends the session; ? lists the keys. When stdin is not
+    a terminal, give one key per line. Every answer is saved at once.
+    Exits 0, or 130 after Ctrl-C.
+    """
+    from osteo_learn.terminal import session
+
+    store, settings, now, today = open_study(db_path)
+    with store:
+        known_decks(store, deck_ids)
+        store.check_writable()  # refuse now, not after the first answer
+        code = session.run(store, settings, now, today, session.Options(deck_ids, tags, new_limit, review_limit))
+    ctx.exit(code)

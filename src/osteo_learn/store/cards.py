@@ -1,0 +1,39 @@
+"""The store's cards: looked up, listed and streamed in deck order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from osteo_learn.errors import StoreError
+from osteo_learn.store.connection import Database
+from osteo_learn.store.rows import CARD_COLUMNS, StoredCard, card_filters, select_cards
+
+
+class Cards:
+    """``store.cards``: every studied card, with its text and schedule."""
+
+    def __init__(self, db: Database):
+        self._db = db
+
+    def get(self, pk: int) -> StoredCard:
+        found = list(select_cards(self._db.conn, "c.id = ?", (pk,)))
+        if not found:
+            raise StoreError(f"no card with number {pk} in {self._db.path}")
+        return found[0]
+
+    def all(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), include_retired: bool = False) -> list[StoredCard]:
+        """Every card in deck order, narrowed by deck and tag."""
+        where, params = card_filters(deck_ids, tags)
+        if not include_retired:
+            where.append("c.retired = 0")
+        return list(select_cards(self._db.conn, " AND ".join(where) or "1", params))
+
+    def each(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[StoredCard]:
+        """The cards not retired, narrowed by deck and tag, one at a time: decks in
+        their order (bundled first, then added), each deck's cards in file order."""
+        where, params = card_filters(deck_ids, tags)
+        sql = (
+            f"SELECT {CARD_COLUMNS} FROM cards AS c JOIN decks AS d ON d.id = c.deck_id"
+            f" WHERE {' AND '.join(['c.retired = 0', *where])} ORDER BY d.rank, d.id, c.position, c.ord"
+        )
+        return map(StoredCard, self._db.conn.execute(sql, params))
