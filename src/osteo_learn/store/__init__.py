@@ -25,12 +25,14 @@ May import: :mod:`osteo_learn.core`, :mod:`osteo_learn.system` and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from osteo_learn.store.cards import Cards
-from osteo_learn.store.connection import Database
+from osteo_learn.store.connection import Database, translate
 from osteo_learn.store.decks import Decks
 from osteo_learn.store.log import Log
 from osteo_learn.store.queue import Queue
@@ -93,8 +95,24 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def failing_cleanly(self) -> Iterator[None]:
+        """Turn what SQLite says about a damaged file or a failing disk, met
+        while reading or writing, into a :class:`~osteo_learn.errors.StoreError`
+        naming the database; anything else (a bug) passes as it is."""
+        try:
+            yield
+        except Exception as error:
+            translated = translate(self.path, error)
+            if translated is None:
+                raise
+            raise translated from None
+
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
+        translated = translate(self.path, exc) if exc is not None else None
+        if translated is not None:
+            raise translated from None
