@@ -410,7 +410,7 @@ def test_hostile_card_text_exports_to_anki_as_text(tmp_path, hostile_db, anki):
         sides += [re.sub(r"<style>.*?</style>", "", side, flags=re.DOTALL) for side in (card.question(), card.answer())]
     assert len(sides) == 8  # basic, cloze c1 and c2, case: question and answer each
     names = [name for name in (d.name for d in anki.decks.all_names_and_ids()) if name.startswith("Osteo Learn::")]
-    assert names == ["Osteo Learn::Hostile <deck> {{Front}}"]
+    assert names == ["Osteo Learn::Hostile &lt;deck&gt; {{Front}}"]
     for text in fields + sides:
         # Terminal sequences are dropped whole (no "[2J" left behind), like on the terminal.
         assert not _CONTROL.search(text) and "[2J" not in text and "owned" not in text, text[:300]

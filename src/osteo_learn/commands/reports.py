@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from osteo_learn.commands.common import Command, db_option, deck_options, json_option, known_decks, open_study, print_json
+from osteo_learn.commands.common import Command, db_option, deck_option, deck_options, json_option, known_decks, open_study, print_json
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,7 +60,7 @@ def status(db_path: Path | None, as_json: bool) -> None:
 
 @click.command(cls=Command)
 @db_option
-@click.option("--deck", "deck_ids", multiple=True, metavar="ID", help="Only this deck (repeatable).")
+@deck_option
 @json_option
 def stats(db_path: Path | None, deck_ids, as_json: bool) -> None:
     """Show how your study is going: reviews per day, due cards ahead, retention,
