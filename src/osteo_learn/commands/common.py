@@ -54,13 +54,13 @@ class DeckId(click.ParamType):
     name = "ID"
 
     def convert(self, value, param, ctx) -> str:
-        from osteo_learn.core import deck
+        from osteo_learn.core import limits
         from osteo_learn.core.text import shown
 
-        if not deck.valid_id(value):
+        if not limits.valid_id(value):
             self.fail(
                 f"'{shown(value)}' is not a deck id (lowercase letters, digits, '.', '_' or '-', "
-                f"at most {deck.MAX_ID_LENGTH} characters)",
+                f"at most {limits.MAX_ID_LENGTH} characters)",
                 param,
                 ctx,
             )
@@ -73,13 +73,13 @@ class Tag(click.ParamType):
     name = "TAG"
 
     def convert(self, value, param, ctx) -> str:
-        from osteo_learn.core import deck
+        from osteo_learn.core import limits
         from osteo_learn.core.text import shown
 
-        if not deck.valid_tag(value):
+        if not limits.valid_tag(value):
             self.fail(
                 f"'{shown(value)}' is not a tag (one word of printable characters, without spaces or quotes, "
-                f"at most {deck.MAX_TAG_LENGTH} characters)",
+                f"at most {limits.MAX_TAG_LENGTH} characters)",
                 param,
                 ctx,
             )

@@ -7,8 +7,8 @@ lines are found by a light scan of the text for ``[[cards]]`` headers and
 ``key =`` lines; when the file is written in another TOML style the
 messages still name the card id.
 
-Every size is bounded (:data:`MAX_ID_LENGTH`, :data:`MAX_TEXT_LENGTH`
-and the others below; files by :mod:`osteo_learn.core.files`), so a deck
+Every size is bounded (:mod:`osteo_learn.core.limits`; files by
+:mod:`osteo_learn.core.files`), so a deck
 that passes the check can be stored, shown and exported; names, keys and
 values quoted in a message pass :func:`osteo_learn.core.text.shown`.
 """
@@ -22,12 +22,22 @@ from pathlib import Path
 from typing import Any
 
 from osteo_learn.core import cloze, files
+from osteo_learn.core.limits import (
+    ID_PATTERN,
+    MAX_ID_LENGTH,
+    MAX_NESTING,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    OPTION_COUNTS,
+    valid_id,
+    valid_tag,
+)
 from osteo_learn.core.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
 from osteo_learn.core.text import shown
 from osteo_learn.errors import OsteoError
 
-ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_TAG_PATTERN = re.compile(r"[^\s\"]+")
 _TABLE_HEADER = re.compile(r"^\s*\[")
 _CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
 _KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
@@ -42,20 +52,7 @@ KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Kind.CLOZE: (("text",), ("extra",)),
     Kind.VIGNETTE: (("stem", "question", "options", "answer", "explanation"), ()),
 }
-OPTION_COUNTS = (4, 5)
 _KIND_NAMES = frozenset(k.value for k in Kind)
-
-MAX_ID_LENGTH = 100
-"""The longest deck or card id (a deck id names its Anki package file)."""
-MAX_TAG_LENGTH = 100
-MAX_TAGS = 50
-"""The most tags on one card."""
-MAX_TITLE_LENGTH = 500
-"""The longest title (of a deck or its source document)."""
-MAX_TEXT_LENGTH = 100_000
-"""The longest text of one field (a description, front, back, option, source excerpt...)."""
-MAX_NESTING = 100
-"""The deepest nesting of TOML arrays and inline tables a deck may use (one level is plenty)."""
 
 
 @dataclass(frozen=True)
@@ -427,16 +424,6 @@ _ID_RULE = "must be lowercase letters, digits, '.', '_' or '-', starting with a 
 
 
 TAG_RULE = "must be one word of printable characters, without spaces or quotes"
-
-
-def valid_tag(tag: str) -> bool:
-    """Whether ``tag`` is a tag a card may carry (and ``--tag`` may ask for)."""
-    return len(tag) <= MAX_TAG_LENGTH and bool(_TAG_PATTERN.fullmatch(tag)) and tag.isprintable()
-
-
-def valid_id(value: str) -> bool:
-    """Whether ``value`` is a deck or card id a deck may use (and ``--deck`` may ask for)."""
-    return len(value) <= MAX_ID_LENGTH and bool(ID_PATTERN.fullmatch(value))
 
 
 def _quoted(value: Any) -> str:

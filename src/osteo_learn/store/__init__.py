@@ -88,6 +88,18 @@ class Store:
     def read_only(self) -> bool:
         return self.db.read_only
 
+    def protected_files(self) -> list[tuple[Path, str]]:
+        """The files no output may replace, each with what it is: the database and
+        its side files, and every deck file and source document the store knows."""
+        found = [(self.path, f"the database {self.path}")]
+        found += [(self.path.with_name(self.path.name + side), f"the {side} file of the database {self.path}") for side in ("-wal", "-shm", "-journal")]
+        for deck_id, file, source in self.conn.execute("SELECT id, file, source_path FROM decks"):
+            if file:
+                found.append((Path(file), f"the file of the deck '{deck_id}' ({file})"))
+            if source:
+                found.append((Path(source), f"the source document of the deck '{deck_id}' ({source})"))
+        return found
+
     def check_writable(self) -> None:
         """Raise :class:`~osteo_learn.errors.StoreError` now if the database cannot be written."""
         self.db.check_writable()

@@ -261,7 +261,6 @@ def _create(path: Path) -> None:
         raise StoreError(f"cannot create the folder for the database {path}: {files.reason(error)}") from None
     if not os.access(path.parent, os.W_OK):
         raise StoreError(f"cannot create the database {path}: the folder {path.parent} is read-only")
-    scratch.sweep(path.parent)
     try:
         with scratch.folder(path) as work:
             built = work / "new.db"
@@ -305,7 +304,13 @@ def _busy(error: sqlite3.Error) -> bool:
 
 def translate(path: Path, error: BaseException) -> StoreError | None:
     """A database error met while reading or writing, as the student's error;
-    ``None`` for anything that is not the file's or the disk's fault (a bug)."""
+    ``None`` for anything that is not the file's or the disk's fault (a bug).
+    A damaged row (:class:`~osteo_learn.store.rows.DamagedRow`) gets the
+    database's name in front."""
+    from osteo_learn.store.rows import DamagedRow
+
+    if isinstance(error, DamagedRow):
+        return None if error.path is not None else DamagedRow(str(error), path)
     if not isinstance(error, sqlite3.DatabaseError):
         return None
     name = getattr(error, "sqlite_errorname", "") or ""
