@@ -18,10 +18,7 @@ so :func:`sweep` removes exactly the folders whose owner is gone. (Where
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+import signal
 from pathlib import Path
 
 from osteo_learn.system import clock
@@ -37,30 +34,79 @@ _UNLOCKED_AGE_S = 24 * 3600  # without flock, a folder this old is left behind
 
 
 def name_for(target: Path) -> str:
-    return f".{target.name[:100]}.{secrets.token_hex(6)}{SUFFIX}"
+    """A scratch folder's name: hidden, after its target, unique, and recognised by :func:`sweep`."""
+    return f".{target.name[:100]}.{os.urandom(6).hex()}{SUFFIX}"
 
 
-@contextmanager
-def folder(target: Path) -> Iterator[Path]:
-    """A new scratch folder beside ``target``, held for the block and then removed.
+class Scratch:
+    """A scratch folder beside a target, held until :meth:`remove` (or the end of a ``with`` block).
 
-    Raises ``OSError`` if it cannot be made (a read-only or full folder).
+    While one exists, SIGTERM and SIGHUP end the program through
+    ``SystemExit`` (exit code 128 + the signal number), so that it is
+    removed then too (unless the program handles those signals already).
     """
-    path = target.parent / name_for(target)
-    path.mkdir(mode=0o700)
-    lock = None
-    try:
-        lock = _hold(path / _LOCK)
-        yield path
-    finally:
-        remove(path)
-        if lock is not None:
-            os.close(lock)
+
+    def __init__(self, path: Path, lock: int, signals: dict):
+        self.path = path
+        self._lock = lock
+        self._signals = signals
+
+    @classmethod
+    def make(cls, target: Path) -> Scratch:
+        """A new scratch folder beside ``target``; ``OSError`` if it cannot be made (a read-only or full folder)."""
+        path = target.parent / name_for(target)
+        path.mkdir(mode=0o700)
+        try:
+            lock = _hold(path / _LOCK)
+        except BaseException:
+            remove(path)
+            raise
+        return cls(path, lock, _exit_on_termination())
+
+    def remove(self) -> None:
+        """Remove the folder and what it holds, as far as the system allows; never raises."""
+        remove(self.path)
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+        for signum, handler in self._signals.items():
+            signal.signal(signum, handler)
+        self._signals = {}
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def folder(target: Path) -> Scratch:
+    """A new scratch folder beside ``target`` for a ``with`` block (which gives its path)."""
+    return Scratch.make(target)
 
 
 def remove(path: Path) -> None:
     """Remove a scratch folder and what it holds, as far as the system allows (never raises)."""
+    import shutil
+
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _exit_on_termination() -> dict:
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
+            previous[signum] = signal.signal(signum, stop)
+    return previous
 
 
 def _hold(lock_path: Path) -> int:
