@@ -435,7 +435,7 @@ def test_hostile_card_text_exports_to_anki_as_text(tmp_path, hostile_db, anki):
 
 DB_COMMANDS = sorted(name for name, command in cli.commands.items() if any(p.name == "db_path" for p in command.params))
 # What each command needs besides --db to run (export writes its package here; review reads a q).
-RUNS = {"add-deck": ["{deck}"], "export": ["-o", "{tmp}/out.apkg"]}
+RUNS = {"add-deck": ["{deck}"], "export": ["-o", "{tmp}/out.apkg"], "remove-deck": ["demo"]}
 
 
 def invoke(*args: str, input: str = "q\n"):
@@ -443,7 +443,7 @@ def invoke(*args: str, input: str = "q\n"):
 
 
 def test_db_commands_are_found():
-    assert {"status", "review", "stats", "cards", "add-deck", "config", "export"} <= set(DB_COMMANDS)
+    assert {"status", "review", "stats", "cards", "add-deck", "remove-deck", "config", "export"} <= set(DB_COMMANDS)
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
@@ -502,7 +502,10 @@ def test_every_command_creates_the_missing_folders_of_db(tmp_path, name):
     deck = write_study_deck(tmp_path / "decks")
     args = [a.format(deck=deck, tmp=tmp_path) for a in RUNS.get(name, [])]
     result = invoke(name, "--db", str(db), *args)
-    assert result.exit_code == 0, result.output
+    if name == "remove-deck":  # a new database has no deck of the student's to remove
+        assert (result.exit_code, result.output) == (1, "Error: no deck 'demo' to remove\n")
+    else:
+        assert result.exit_code == 0, result.output
     assert db.is_file()
 
 

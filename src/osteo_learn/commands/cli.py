@@ -57,7 +57,7 @@ def cli(ctx: click.Context) -> None:
         ctx.invoke(study.review)
 
 
-for command in (study.review, reports.status, reports.cards, reports.stats, decks.check, decks.add_deck, config.config, export.export_command):
+for command in (study.review, reports.status, reports.cards, reports.stats, decks.check, decks.add_deck, decks.remove_deck, config.config, export.export_command):
     cli.add_command(command)
 
 

@@ -19,7 +19,8 @@ def status(db_path: Path | None, as_json: bool) -> None:
     """Show what is due today, per deck, without studying."""
     store, settings, _, today = open_study(db_path)
     with store:
-        decks = store.queue.per_deck(today)
+        studied = set(store.decks.ids())  # not those removed with remove-deck
+        decks = [d for d in store.queue.per_deck(today) if d.deck_id in studied]
         introduced = store.queue.new_introduced(today)
     new_today = max(0, settings.new_per_day - introduced)
     rows = [
