@@ -4,7 +4,6 @@ with the collection it came from; each bad file, its one message."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import sqlite3
