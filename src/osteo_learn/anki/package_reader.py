@@ -103,6 +103,11 @@ class Package:
     _archive: zipfile.ZipFile = field(repr=False)
 
     @property
+    def stub(self) -> str | None:
+        """The placeholder collection of versions 2 and 3, never read: copy it as it is."""
+        return STUB if self.version > 1 and STUB in self.entries else None
+
+    @property
     def zstd(self) -> bool:
         """Version 3: the collection, media map and media files are zstd-compressed."""
         return self.version == 3
