@@ -116,6 +116,8 @@ def made(tmp_path_factory) -> dict:
         paths[f"colpkg v{version}"] = path
     col.close()
     paths["apkg v1"] = repackage_as_version_1(paths["apkg v2"], folder / "deck-v1.apkg")
+    # Anki's legacy Python exporter (2.1.50 to 23.10) wrote version 2 without meta.
+    paths["apkg v2 without meta"] = rewrite(paths["apkg v2"], folder / "deck-v2-no-meta.apkg", {"meta": None})
     paths["colpkg v1"] = repackage_as_version_1(paths["colpkg v2"], folder / "collection.apkg")
     return {"paths": paths, "whole": whole, "deck": snapshot_subset(whole, deck_guids)}
 
@@ -143,6 +145,7 @@ FORMATS = [
     # (package, kind, version, schema, collection entry, what it holds)
     ("apkg v1", "apkg", 1, 11, "collection.anki2", "deck"),
     ("apkg v2", "apkg", 2, 11, "collection.anki21", "deck"),
+    ("apkg v2 without meta", "apkg", 2, 11, "collection.anki21", "deck"),
     ("apkg v3", "apkg", 3, 18, "collection.anki21b", "deck"),
     ("all-decks apkg v2", "apkg", 2, 11, "collection.anki21", "whole"),
     ("all-decks apkg v3", "apkg", 3, 18, "collection.anki21b", "whole"),
@@ -159,7 +162,8 @@ def test_every_format_anki_writes_reads_back_its_notes_cards_and_review_log(made
         assert snapshot(package.conn) == made[holds]
         assert package.conn.execute("PRAGMA quick_check").fetchone() == ("ok",)
         stub = ["collection.anki2"] if version > 1 else []
-        assert sorted(package.entries) == sorted(["media", "0", entry, *stub, *(["meta"] if version > 1 else [])])
+        meta = ["meta"] if version > 1 and "without meta" not in name else []
+        assert sorted(package.entries) == sorted(["media", "0", entry, *stub, *meta])
 
 
 def test_the_deck_and_the_whole_collection_are_told_apart_by_content_not_by_name(made, tmp_path):
@@ -204,8 +208,9 @@ def test_the_stub_collection_of_versions_2_and_3_is_never_read(made, tmp_path):
         path = rewrite(made["paths"][name], tmp_path / f"{name}.zip", {"collection.anki2": b"not a database"})
         with open_package(path) as package:
             assert snapshot(package.conn)["notes"]
+            assert package.stub == "collection.anki2"
             stub = io.BytesIO()
-            package.copy_entry("collection.anki2", stub)
+            package.copy_entry(package.stub, stub)
             assert stub.getvalue() == b"not a database"
 
 
