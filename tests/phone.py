@@ -144,6 +144,12 @@ class Phone:
             # follow the simulated clock.
             for column in ("due", "odue"):
                 conn.execute(f"UPDATE cards SET {column} = {column} - ? WHERE {column} > 1000000000", (shift_days * DAY_S,))
+            # Anki's count of days is never below 0: move crt by the count the
+            # real clock gives before clamping, then let Anki confirm it.
+            (crt,) = conn.execute("SELECT crt FROM col").fetchone()
+            (creation_offset,) = conn.execute("SELECT val FROM config WHERE key = 'creationOffset'").fetchone()
+            counted = days_since_creation(crt, json.loads(creation_offset), self.day_start_hour)
+            conn.execute("UPDATE col SET crt = crt - ?", ((self.day_number(day) - counted) * DAY_S,))
         self.today, self.now = day, max(self.now, self._day_start(day))
         for _ in range(3):
             self.col = Collection(str(self.path))
@@ -445,11 +451,16 @@ def anki_today(crt: int, creation_offset: int, rollover: int, now: datetime | No
     """Anki's "today" (days elapsed) for a collection, as ``rslib/src/scheduler/timing.rs``
     computes it with a creation offset (minutes west of UTC) and a rollover hour:
     the number of local dates from the creation day to now, less one before
-    the rollover hour."""
+    the rollover hour, and never below 0."""
+    return max(0, days_since_creation(crt, creation_offset, rollover, now))
+
+
+def days_since_creation(crt: int, creation_offset: int, rollover: int, now: datetime | None = None) -> int:
+    """:func:`anki_today` before Anki clamps it at 0."""
     now = (now or datetime.now()).astimezone()
     created = datetime.fromtimestamp(crt, timezone(timedelta(minutes=-creation_offset)))
     passed = now >= now.replace(hour=rollover % 24, minute=0, second=0, microsecond=0)
-    return max(0, now.date().toordinal() - created.date().toordinal() - (0 if passed else 1))
+    return now.date().toordinal() - created.date().toordinal() - (0 if passed else 1)
 
 
 def read_on_day(source: Path, target: Path, day: date) -> None:
