@@ -64,9 +64,9 @@ from pathlib import Path
 from anki.collection import Card, Collection, DeckIdLimit, ExportAnkiPackageOptions, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from anki.scheduler.v3 import CardAnswer
 
-from osteo_learn import anki_models
+from osteo_learn.anki import models as anki_models
 from osteo_learn.anki.package_reader import unicase
-from osteo_learn.export import note_guid
+from osteo_learn.anki.notes import note_guid
 
 RATINGS = {"again": CardAnswer.AGAIN, "hard": CardAnswer.HARD, "good": CardAnswer.GOOD, "easy": CardAnswer.EASY}
 HOURS_INTO_DAY = 8  # simulated answers, and the real clock, this far past the day start

@@ -15,7 +15,8 @@ import zstandard
 from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
 from anki.scheduler.v3 import CardAnswer
 
-from osteo_learn import export, library
+from osteo_learn.anki import export
+from osteo_learn.store import library
 from osteo_learn.anki import package_reader
 from osteo_learn.anki.package_reader import PackageError, open_package
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from osteo_learn import export, library
+from osteo_learn.anki import export
+from osteo_learn.store import library
 from osteo_learn.anki.package_reader import open_package
 from phone import FILTERED, LEARN, MANUAL, RELEARN, REVIEW, Phone, anki_today, fortnight
 
@@ -124,17 +125,17 @@ def test_a_desk_export_with_progress_arrives_due_on_the_desk_calendar_day(phone,
     day0 = phone.created + timedelta(days=10)
     store, _ = library.open_library(db)
     with store:
-        pks = {card.label: card.pk for card in store.cards(("demo",))}
+        pks = {card.label: card.pk for card in store.cards.all(("demo",))}
 
         def desk(label, grade, day):
             instant = datetime.combine(day, datetime.min.time()).astimezone() + timedelta(hours=phone.day_start_hour + 2)
-            store.record(pks[label], grade, instant, day, 3000)
+            store.log.record(pks[label], grade, instant, day, 3000)
 
         # q1: 5 then 5 a day later: 1 day, then 6 days (due day0 + 1). q2: 4 the day before: due day0.
         desk("demo/q1", 5, day0 - timedelta(days=6))
         desk("demo/q1", 5, day0 - timedelta(days=5))
         desk("demo/q2", 4, day0 - timedelta(days=1))
-        due = {label: card.state.due for label, card in ((c.label, c) for c in store.cards(("demo",))) if card.state.due}
+        due = {label: card.state.due for label, card in ((c.label, c) for c in store.cards.all(("demo",))) if card.state.due}
     assert due == {"demo/q1": day0 + timedelta(days=1), "demo/q2": day0}
     phone.go_to(day0)
     phone.import_package(desk_export(db, phone, with_progress=True))
