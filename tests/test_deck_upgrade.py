@@ -17,10 +17,13 @@ import pytest
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 from conftest import BUNDLED_DECK
 
-from osteo_learn import export, sm2
-from osteo_learn.cards import Deck
-from osteo_learn.deck import load
-from osteo_learn.store import ReviewKind, Store
+from osteo_learn.anki import export
+from osteo_learn.anki import notes as anki_notes
+from osteo_learn.core import sm2
+from osteo_learn.core.cards import Deck
+from osteo_learn.core.deck import load
+from osteo_learn.store import Store
+from osteo_learn.store.rows import ReviewKind
 
 OLD_DECK = Path(__file__).parent / "data" / "osteoporosis-leg-numbness-75107f8.toml"
 DECK_ID = "osteoporosis-leg-numbness"
@@ -39,7 +42,7 @@ def old_deck(folder: Path) -> Deck:
 
 
 def sync(store: Store, deck: Deck):
-    return store.sync_deck(deck, file_size=0, file_mtime_ns=0, file_hash=deck.path.name, bundled=True, rank=0)
+    return store.decks.sync(deck, file_size=0, file_mtime_ns=0, file_hash=deck.path.name, bundled=True, rank=0)
 
 
 def noon(day: date) -> datetime:
@@ -53,17 +56,17 @@ def keys(deck: Deck) -> set[tuple[str, int]]:
 def study_every_card(store: Store) -> None:
     """Three study days on every card of the old deck: failures, same-day
     repeats and one undone answer, so each card has its own history."""
-    for i, card in enumerate(store.cards([DECK_ID])):
+    for i, card in enumerate(store.cards.all([DECK_ID])):
         first = i % 6  # grades 0-5 on the first day
-        store.record(card.pk, first, noon(D0), D0, 1000 + i)
+        store.log.record(card.pk, first, noon(D0), D0, 1000 + i)
         if first < 4:
-            store.record(card.pk, 4, noon(D0) + timedelta(minutes=5), D0, 900)  # a same-day repeat
-        due = store.card(card.pk).state.due
-        store.record(card.pk, (i * 7) % 6, noon(due), due, 800)
+            store.log.record(card.pk, 4, noon(D0) + timedelta(minutes=5), D0, 900)  # a same-day repeat
+        due = store.cards.get(card.pk).state.due
+        store.log.record(card.pk, (i * 7) % 6, noon(due), due, 800)
         if i % 10 == 0:
-            store.undo(store.reviews(card.pk)[-1].id, noon(due) + timedelta(minutes=1))
+            store.log.undo(store.log.entries(card.pk)[-1].id, noon(due) + timedelta(minutes=1))
         later = due + timedelta(days=3)
-        store.record(card.pk, 5, noon(later), later, 700)
+        store.log.record(card.pk, 5, noon(later), later, 700)
 
 
 @pytest.fixture
@@ -94,7 +97,7 @@ def test_kept_ids_keep_their_kind(tmp_path):
 def test_sync_keeps_every_kept_card_with_its_schedule_and_history(studied):
     store, before, after = studied
     snapshot = {
-        (c.card.id, c.ordinal): (c.pk, c.state, store.reviews(c.pk)) for c in store.cards([DECK_ID])
+        (c.card.id, c.ordinal): (c.pk, c.state, store.log.entries(c.pk)) for c in store.cards.all([DECK_ID])
     }
     assert len(snapshot) == 90 and all(history for _, _, history in snapshot.values())
     kept, gone, added = keys(before) & keys(after), keys(before) - keys(after), keys(after) - keys(before)
@@ -103,25 +106,25 @@ def test_sync_keeps_every_kept_card_with_its_schedule_and_history(studied):
     result = sync(store, after)
 
     assert (result.added, result.retired, result.restored) == (len(added), len(gone), 0)
-    now = {(c.card.id, c.ordinal): c for c in store.cards([DECK_ID], include_retired=True)}
+    now = {(c.card.id, c.ordinal): c for c in store.cards.all([DECK_ID], include_retired=True)}
     assert set(now) == keys(before) | keys(after)
     for key in kept:
         pk, state, history = snapshot[key]
         card = now[key]
         assert card.pk == pk and not card.retired, key
         assert card.state == state, key
-        assert store.reviews(pk) == history, key
-        assert store.replayed_state(pk) == state, key
+        assert store.log.entries(pk) == history, key
+        assert store.log.replay(pk) == state, key
         new = after.card(key[0])
         assert (card.card.content, card.card.source, card.card.tags) == (new.content, new.source, new.tags), key
     for key in added:
         assert isinstance(now[key].state, sm2.NewCard), key
-        assert store.reviews(now[key].pk) == [], key
+        assert store.log.entries(now[key].pk) == [], key
 
 
 def test_sync_retires_every_removed_card_and_keeps_its_history(studied):
     store, before, after = studied
-    snapshot = {(c.card.id, c.ordinal): (c.pk, c.state, store.reviews(c.pk)) for c in store.cards([DECK_ID])}
+    snapshot = {(c.card.id, c.ordinal): (c.pk, c.state, store.log.entries(c.pk)) for c in store.cards.all([DECK_ID])}
     gone = keys(before) - keys(after)
     # Whole entries taken out of the deck, and no deletion number taken out of a
     # kept cloze: a number keeps meaning the fact it was studied as.
@@ -129,25 +132,25 @@ def test_sync_retires_every_removed_card_and_keeps_its_history(studied):
 
     sync(store, after)
 
-    shown = {(c.card.id, c.ordinal) for c in store.cards([DECK_ID])}
+    shown = {(c.card.id, c.ordinal) for c in store.cards.all([DECK_ID])}
     assert shown == keys(after)
-    everything = {(c.card.id, c.ordinal): c for c in store.cards([DECK_ID], include_retired=True)}
+    everything = {(c.card.id, c.ordinal): c for c in store.cards.all([DECK_ID], include_retired=True)}
     far = D0 + timedelta(days=36500)
-    hidden = {(c.card.id, c.ordinal) for c in store.due_cards(far) + store.new_cards([DECK_ID])}
+    hidden = {(c.card.id, c.ordinal) for c in [*store.queue.due(far), *store.queue.new([DECK_ID])]}
     for key in gone:
         pk, state, history = snapshot[key]
         card = everything[key]
         assert card.retired and card.pk == pk, key
-        assert card.state == state and store.reviews(pk) == history, key
+        assert card.state == state and store.log.entries(pk) == history, key
         assert key not in hidden, key
 
 
 def test_answers_on_kept_cards_go_on_after_the_upgrade(studied):
     store, _, after = studied
     sync(store, after)
-    card = next(c for c in store.cards([DECK_ID]) if c.card.id == "vignette-first-treatment")
+    card = next(c for c in store.cards.all([DECK_ID]) if c.card.id == "vignette-first-treatment")
     before = card.state
-    review = store.record(card.pk, 4, noon(before.due), before.due, 500)
+    review = store.log.record(card.pk, 4, noon(before.due), before.due, 500)
     assert review.kind == ReviewKind.REVIEW
     assert review.after == sm2.review(before, 4, before.due)
 
@@ -194,7 +197,7 @@ def test_anki_updates_the_old_notes_in_place_and_adds_the_new_ones(studied, tmp_
     second = import_into(anki, tmp_path / "new.apkg")
 
     old_ids, new_ids = {c.id for c in before.cards}, {c.id for c in after.cards}
-    guid = {card_id: export.note_guid(DECK_ID, card_id) for card_id in old_ids | new_ids}
+    guid = {card_id: anki_notes.note_guid(DECK_ID, card_id) for card_id in old_ids | new_ids}
     # Every kept entry is reworded, so every kept note is an update.
     assert (len(second.new), len(second.updated), problems(second)) == (len(new_ids - old_ids), len(old_ids & new_ids), {})
     notes = notes_by_guid(anki)
@@ -206,11 +209,11 @@ def test_anki_updates_the_old_notes_in_place_and_adds_the_new_ones(studied, tmp_
     assert len({guid[i] for i in new_ids} & set(notes)) == len(after.cards)
     for card in after.cards:
         note = notes[guid[card.id]]
-        assert note["fields"] == export.note_fields(card), card.id
+        assert note["fields"] == anki_notes.note_fields(card), card.id
         assert note["cards"] == [ordinal - 1 for ordinal in card.ordinals()], card.id
     old_cards = {c.id: c for c in before.cards}
     for card_id in old_ids - new_ids:
-        assert notes[guid[card_id]]["fields"] == export.note_fields(old_cards[card_id]), card_id
+        assert notes[guid[card_id]]["fields"] == anki_notes.note_fields(old_cards[card_id]), card_id
     # Anki keeps the schedule of every card it already has, and the history.
     for card_id in old_ids:
         rows = anki.db.all(
