@@ -372,3 +372,13 @@ def test_strings_are_plain_text_without_html_or_markdown(deck):
             values = value if isinstance(value, list) else [value]
             for text in values:
                 assert not markup.search(text), (card["id"], key)
+
+
+def test_the_bundled_deck_passes_check_strict():
+    from click.testing import CliRunner
+
+    from osteo_learn.commands.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
