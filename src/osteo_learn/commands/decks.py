@@ -15,21 +15,27 @@ if TYPE_CHECKING:
 
 @click.command(cls=Command)
 @click.argument("paths", nargs=-1, type=PathType(dir_okay=False))
-def check(paths: tuple[Path, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Exit 1 on item-writing warnings too.")
+def check(paths: tuple[Path, ...], strict: bool) -> None:
     """Validate deck files and summarise each one.
 
     PATHS are deck files (TOML); without any, the bundled decks are checked.
-    Every problem is listed with its file, line and card id. Exits 1 if any
-    deck has a problem.
+    Every problem is listed with its file, line and card id. Then each valid
+    deck is read as an item writer would: a key much longer than the other
+    options, an option echoing the case, a front that gives another card's
+    answer away, near-duplicate fronts, a source too short for its card...
+    These are warnings, each saying what to change. Exits 1 if any deck has
+    a problem, or with --strict a warning.
     """
     from osteo_learn.core import deck as deck_module
+    from osteo_learn.core import lint
     from osteo_learn.core.text import shown
     from osteo_learn.system import paths as locations
 
     files = list(paths) or locations.bundled_deck_files()
     if not files:
         raise OsteoError(f"no deck files found in {locations.bundled_decks_dir()}")
-    failed = 0
+    failed = warned = 0
     seen_ids: dict[str, Path] = {}
     for file in files:
         try:
@@ -44,11 +50,18 @@ def check(paths: tuple[Path, ...]) -> None:
             click.echo(f"{shown(file, 1000)}: deck id '{deck.id}' is already used by {shown(seen_ids[deck.id], 1000)}", err=True)
             continue
         seen_ids[deck.id] = file
+        found = lint.lint(deck)
+        for warning in found:
+            click.echo(str(warning), err=True)
+        warned += bool(found)
         counts = deck.count_by_kind()
         kinds = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        click.echo(f"{shown(file, 1000)}: ok, deck '{deck.id}': {sum(counts.values())} cards ({kinds})")
+        note = f"; {len(found)} item-writing warning{'' if len(found) == 1 else 's'}" if found else ""
+        click.echo(f"{shown(file, 1000)}: ok, deck '{deck.id}': {sum(counts.values())} cards ({kinds}){note}")
     if failed:
         raise OsteoError(f"{failed} of {len(files)} deck file(s) have problems")
+    if strict and warned:
+        raise OsteoError(f"{warned} of {len(files)} deck file(s) have item-writing warnings (--strict)")
 
 
 @click.command(cls=Command, name="add-deck")

@@ -323,7 +323,7 @@ class _Checker:
         content = self.content(kind, raw, fail)
         if len(self.problems) > before or content is None:
             return None
-        return Card(label, tags, excerpt, content, start)
+        return Card(label, tags, excerpt, content, start, tuple(keys.items()))
 
     def content(self, kind: Kind, raw: dict[str, Any], fail) -> Content | None:
         if kind is Kind.BASIC:

@@ -59,14 +59,8 @@ class Store:
 
     @classmethod
     def open(cls, path: Path) -> Store:
-        """Open (creating it if need be) and migrate the database at ``path``.
-
-        A file that is not an osteo-learn database, a damaged one, or one
-        written by a newer version is refused and left exactly as it was.
-        A database this process cannot write (the file, or the folder that
-        would hold its -wal and -shm files) is opened read-only: it can be
-        read, and every write is refused with a clear error.
-        """
+        """Open (creating it if need be) and migrate the database at ``path``;
+        what is refused, and when it opens read-only: :meth:`Database.open`."""
         return cls(Database.open(Path(path)))
 
     @cached_property
