@@ -68,6 +68,12 @@ class ExportSelection:
             self._numbered = True
         return self._conn
 
+    def renumber(self) -> None:
+        """Forget the numbering, so that the next use numbers the cards as they are now."""
+        self._conn.execute("DELETE FROM temp.export_selection")
+        self._conn.commit()
+        self._numbered = False
+
     def is_empty(self) -> bool:
         """No card is selected (found without numbering them)."""
         row = self._conn.execute(f"SELECT EXISTS (SELECT 1 FROM cards AS c WHERE {self._where})", self._params).fetchone()
