@@ -56,7 +56,7 @@ def export_command(db_path: Path | None, deck_ids, tags, output: Path | None, wi
             if output is None:
                 raise
             raise click.BadParameter(
-                f"'{shown(output, 1000)}' is {refused.what}; the package would replace it. Give another path", param_hint="-o"
+                f"'{shown(output, 1000)}' is {refused.what}; the package would replace it. Give another path", param_hint="'-o'"
             ) from None
     for line in export.summary_lines(summary):
         click.echo(line)

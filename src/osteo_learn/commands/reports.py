@@ -73,15 +73,19 @@ def stats(db_path: Path | None, deck_ids, as_json: bool) -> None:
     from osteo_learn.terminal.style import Style, colour_wanted
 
     store, _, _, today = open_study(db_path)
-    with store:
+    with store:  # cards are decoded (and checked) as they are drawn: inside
         known_decks(store, deck_ids)
         found = stats_screen.collect(store, today, deck_ids)
-    if as_json:
-        print_json(stats_screen.to_json(found))
+        if as_json:
+            text = None
+            data = stats_screen.to_json(found)
+        else:
+            out = sys.stdout
+            text = stats_screen.render(found, Style(colour_wanted(out)), min(terminal_width(out), 100))
+    if text is None:
+        print_json(data)
         return
-    out = sys.stdout
-    width = min(terminal_width(out), 100)
-    click.echo(stats_screen.render(found, Style(colour_wanted(out)), width))
+    click.echo(text)
 
 
 CARD_STATES = ("new", "due", "learned", "retired")
@@ -99,7 +103,8 @@ def cards(db_path: Path | None, deck_ids, tags, states, as_json: bool) -> None:
     store, _, _, today = open_study(db_path)
     with store:
         known_decks(store, deck_ids)
-        found = store.cards.all(deck_ids, tags, include_retired=True)
+        # Checked here, inside, so that a damaged row is reported with the database's name.
+        found = [stored.check() for stored in store.cards.all(deck_ids, tags, include_retired=True)]
     rows = []
     for stored in found:
         state = stored.state

@@ -224,6 +224,8 @@ def _refuse_foreign_file(path: Path) -> bool:
     try:
         header = files.read_start(path, 100, "database file")
     except files.FileRefused as refused:
+        if refused.system_reason is not None:
+            raise StoreError(f"cannot open the database {shown(path, 1000)}: {refused.system_reason}") from None
         raise StoreError(f"{shown(path, 1000)} {refused}; it was left untouched") from None
     if header is None:
         return False

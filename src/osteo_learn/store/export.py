@@ -88,7 +88,7 @@ class ExportSelection:
         ).fetchone()
         if row is not None:
             StoredCard(row).check()
-            raise StoredCard(row).damaged(ValueError("it holds what no deck or answer writes"))
+            raise StoredCard(row).damaged(ValueError("its deck is not in the database, or it holds what no deck writes"))
 
     def fingerprint(self) -> tuple[int, int]:
         """How many cards, and the sum of their keys: to check that another

@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from osteo_learn.core import cloze, sm2
 from osteo_learn.core.cards import Basic, Card, Cloze, Content, Kind, Vignette
-from osteo_learn.core.days import in_range
-from osteo_learn.core.limits import MAX_TEXT_LENGTH, OPTION_COUNTS, valid_id
+from osteo_learn.core.days import FIRST_DAY, LAST_DAY
+from osteo_learn.core.limits import MAX_ID_LENGTH, MAX_TEXT_LENGTH, OPTION_COUNTS, valid_id
 from osteo_learn.core.text import shown
 from osteo_learn.errors import StoreError
 
@@ -32,6 +32,8 @@ MAX_EASE = 100_000
 """The highest EF stored, in hundredths (1000.0: SM-2 never comes near)."""
 MAX_COUNT = 1_000_000
 """The most repetitions or lapses stored."""
+LAST_DUE = LAST_DAY + timedelta(days=sm2.MAX_INTERVAL)
+"""The latest due date: the latest study day plus the longest interval."""
 
 
 class DamagedRow(StoreError):
@@ -256,28 +258,28 @@ def state(reps, ease, interval, due, lapses, last_review) -> sm2.CardState:
         repetitions=reps,
         ease=ease,
         interval=interval,
-        due=day(due, "due"),
+        due=day(due, "due", LAST_DUE),
         lapses=lapses,
         last_review=day(last_review, "last_review"),
     )
 
 
-def day(text, name: str = "day") -> date:
-    """A study day as stored (ISO, within :data:`osteo_learn.core.days.FIRST_DAY` .. ``LAST_DAY``);
+def day(text, name: str = "day", latest: date = LAST_DAY) -> date:
+    """A study day as stored (ISO, from :data:`osteo_learn.core.days.FIRST_DAY` to ``latest``);
     ``ValueError`` saying what is wrong."""
     try:
         found = date.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {shown(repr(text), 60)}") from None
-    if not in_range(found) or found.isoformat() != text:
-        raise ValueError(f"{name} must be a date from 1900-01-01 to 9000-12-31 written YYYY-MM-DD, not {text!r}")
+    if not FIRST_DAY <= found <= latest or found.isoformat() != text:
+        raise ValueError(f"{name} must be a date from {FIRST_DAY} to {latest} written YYYY-MM-DD, not {text!r}")
     return found
 
 
 def stored_day(text, what: str) -> date:
-    """A study day read by a query (a due date, the day of an answer); :class:`DamagedRow` if it is not one."""
+    """A study day or due date read by a query; :class:`DamagedRow` if it is not one."""
     try:
-        return day(text)
+        return day(text, latest=LAST_DUE)
     except ValueError as error:
         raise DamagedRow(f"{what} in the database is damaged: {error}; restore the database from a backup") from None
 
@@ -331,10 +333,15 @@ def review(row: Sequence) -> Review:
 # (``cards AS c``) or an answer (``reviews AS r``) that no deck or answer
 # could have written. (Kinds, grades and the state columns being all NULL
 # together are the schema's own CHECKs.)
-_SQL_DAY = "(date({0}) IS {0} AND {0} BETWEEN '1900-01-01' AND '9000-12-31')"
+_SQL_DAY = "(date({0}) IS {0} AND {0} BETWEEN '" + FIRST_DAY.isoformat() + "' AND '{1}')"
+_SQL_ID = f"({{0}} GLOB '[a-z0-9]*' AND NOT {{0}} GLOB '*[^a-z0-9._-]*' AND length({{0}}) <= {MAX_ID_LENGTH})"
 DAMAGED_CARD = (
-    "(NOT json_valid(c.fields) OR json_type(c.fields) IS NOT 'object'"
+    "(NOT " + _SQL_ID.format("c.deck_id") + " OR NOT " + _SQL_ID.format("c.card_id")
+    + " OR NOT EXISTS (SELECT 1 FROM decks AS d WHERE d.id = c.deck_id)"
+    " OR NOT json_valid(c.fields) OR json_type(c.fields) IS NOT 'object'"
     f" OR length(c.fields) > {8 * MAX_TEXT_LENGTH} OR length(c.source) > {MAX_TEXT_LENGTH}"
+    f" OR (length(c.fields) > {MAX_TEXT_LENGTH} AND EXISTS (SELECT 1 FROM json_tree(c.fields) AS f"
+    f"  WHERE f.type = 'text' AND length(f.atom) > {MAX_TEXT_LENGTH}))"
     " OR (c.kind = 'basic' AND (json_type(c.fields, '$.front') IS NOT 'text' OR json_type(c.fields, '$.back') IS NOT 'text'))"
     " OR (c.kind = 'cloze' AND (json_type(c.fields, '$.text') IS NOT 'text'"
     "  OR json_type(c.fields, '$.extra') NOT IN ('text') AND json_type(c.fields, '$.extra') IS NOT NULL))"
@@ -342,7 +349,7 @@ DAMAGED_CARD = (
     "  OR json_type(c.fields, '$.explanation') IS NOT 'text' OR json_type(c.fields, '$.answer') IS NOT 'text'"
     "  OR json_type(c.fields, '$.options') IS NOT 'array'"
     "  OR NOT EXISTS (SELECT 1 FROM json_each(c.fields, '$.options') AS o WHERE o.value = json_extract(c.fields, '$.answer'))))"
-    " OR (c.due IS NOT NULL AND NOT (" + _SQL_DAY.format("c.due") + " AND " + _SQL_DAY.format("c.last_review")
+    " OR (c.due IS NOT NULL AND NOT (" + _SQL_DAY.format("c.due", LAST_DUE) + " AND " + _SQL_DAY.format("c.last_review", LAST_DAY)
     + f" AND c.interval BETWEEN 1 AND {sm2.MAX_INTERVAL} AND c.ease BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
     f" AND c.reps BETWEEN 0 AND {MAX_COUNT} AND c.lapses BETWEEN 0 AND {MAX_COUNT}"
     " AND julianday(c.due) - julianday(c.last_review) = c.interval)))"
@@ -351,7 +358,7 @@ DAMAGED_CARD = (
 (the checks an export in SQL relies on)."""
 
 DAMAGED_ANSWER = (
-    "(julianday(r.reviewed_at) IS NULL OR NOT " + _SQL_DAY.format("r.day")
+    "(julianday(r.reviewed_at) IS NULL OR NOT " + _SQL_DAY.format("r.day", LAST_DAY)
     + f" OR r.interval_after NOT BETWEEN 1 AND {sm2.MAX_INTERVAL} OR r.ease_after NOT BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
     " OR (r.interval_before IS NOT NULL AND r.interval_before NOT BETWEEN 1 AND 36500))"
 )
