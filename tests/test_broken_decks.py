@@ -176,3 +176,25 @@ def test_remove_deck_works_when_its_file_is_broken_or_gone(studied):
     result = run("remove-deck", "--db", db, DECK_ID)
     assert result.exit_code == 0, result.output
     assert "Warning" not in run("status", "--db", db).output
+
+
+def test_a_sync_under_way_when_the_deck_is_removed_does_not_bring_it_back(studied, monkeypatch):
+    """Process B found the deck file changed; process A removed the deck before B
+    took its write lock: B, deciding inside the lock, leaves it removed."""
+    from osteo_learn.store import library
+
+    db, deck = studied
+    deck.write_text(DECK.replace("They weaken.", "They grow weaker."))
+    syncing = Store.open(db)
+    apply = syncing.decks.apply
+
+    def removed_meanwhile(still_wanted):
+        assert run("remove-deck", "--db", db, DECK_ID).exit_code == 0
+        return apply(still_wanted)
+
+    monkeypatch.setattr(syncing.decks, "apply", removed_meanwhile)
+    assert library.sync_decks(syncing) == []
+    syncing.close()
+    with Store.open(db) as store:
+        assert store.decks.ids() == [BUNDLED]
+        assert all(c.retired for c in store.cards.all([DECK_ID], include_retired=True))

@@ -143,3 +143,12 @@ def test_a_sweep_removes_only_the_folders_of_processes_that_are_gone(tmp_path):
         assert scratch.sweep(tmp_path) == [dead]
         assert live.is_dir() and mine.read_text() == "mine"
     assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+
+
+def test_a_sweep_never_removes_a_folder_that_is_not_ours_whatever_its_name(tmp_path):
+    look_alike = tmp_path / scratch.name_for(tmp_path / "deck.apkg")
+    look_alike.mkdir()
+    (look_alike / "lock").write_text("")
+    (look_alike / "thesis.docx").write_text("years of work")
+    assert scratch.sweep(tmp_path) == []
+    assert (look_alike / "thesis.docx").read_text() == "years of work"

@@ -79,6 +79,14 @@ def test_toml_nested_3000_deep_is_a_located_problem(tmp_path):
     assert f"{deck}:3: invalid TOML: arrays or inline tables nested more than 100 deep" in result.output
 
 
+def test_a_toml_number_of_5000_digits_is_a_located_problem(tmp_path):
+    # tomllib converts it with int(), which refuses more than 4,300 digits (a ValueError).
+    deck = write_deck(tmp_path, DECK.replace('description = "A small deck for tests."', "description = " + "9" * 5000))
+    result = run("check", deck)
+    assert_clean_refusal(result, 1)
+    assert f"{deck}:3: invalid TOML: a number has thousands of digits; no deck needs one" in result.output
+
+
 @pytest.mark.parametrize("digits", ["9" * 20, "1" + "0" * 5000, "501"])
 def test_a_cloze_number_out_of_range_fails_check_and_add_deck_and_never_reaches_the_database(tmp_path, digits):
     deck = write_deck(tmp_path / "decks", DECK.replace("{{c2::nerve::structure}}", "{{c" + digits + "::nerve::structure}}"))

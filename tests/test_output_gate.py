@@ -305,3 +305,21 @@ def test_the_gate_is_installed_for_the_real_command_line(tmp_path):
     assert result.returncode == 1
     assert unsafe(result.stdout + result.stderr) == []
     assert re.search(r"unknown field 'k\\x1b\]52;c;cHduZWQ=\\x07'", result.stderr)
+
+
+def test_even_a_traceback_goes_through_the_gate_in_the_real_command_line():
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from osteo_learn.commands import cli, reports\n"
+        "def broken(*args, **kwargs):\n"
+        f"    raise RuntimeError({OSC52 + BIDI[4] + 'a bug'!r})\n"
+        "reports.status.callback = broken\n"
+        "sys.argv = ['osteo-learn', 'status']\n"
+        "cli.main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "RuntimeError: a bug" in result.stderr
+    assert unsafe(result.stderr) == []

@@ -62,4 +62,13 @@ for command in (study.review, reports.status, reports.cards, reports.stats, deck
 
 
 def main() -> None:
+    import sys
+
+    from osteo_learn.terminal.gate import GatedStream
+
+    # For the whole process, so that even a traceback goes through the gate.
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, GatedStream):
+            setattr(sys, name, GatedStream(stream))
     cli(prog_name="osteo-learn")

@@ -41,6 +41,7 @@ from osteo_learn.errors import OsteoError
 _TABLE_HEADER = re.compile(r"^\s*\[")
 _CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
 _KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
+_LONG_NUMBER = re.compile(r"[0-9a-fA-F_]{4000,}")
 _TOML_POSITION = re.compile(r"\((?:at line (\d+), column (\d+)|at end of document)\)")
 
 DECK_FIELDS = ("id", "title", "description", "source", "cards")
@@ -138,6 +139,12 @@ def parse(text: str, path: Path) -> Deck:
             line = text.rstrip().count("\n") + 1
             message += ", at the end of the file"
         raise DeckError([Problem(path, f"invalid TOML: {message}", line)]) from None
+    except ValueError:
+        # tomllib converts numbers with int(), which refuses more than
+        # sys.get_int_max_str_digits() digits (4,300).
+        found = _LONG_NUMBER.search(text)
+        line = text.count("\n", 0, found.start()) + 1 if found else None
+        raise DeckError([Problem(path, "invalid TOML: a number has thousands of digits; no deck needs one", line)]) from None
     checker = _Checker(path, _Lines.scan(text))
     deck = checker.deck(data)
     if checker.problems:

@@ -12,12 +12,15 @@ that Python sees (an error, Ctrl-C, SIGTERM or SIGHUP turned into
 While its process lives, a scratch folder's ``lock`` file is held with
 ``flock``; the kernel lets go of it when the process dies, however it dies,
 so :func:`sweep` removes exactly the folders whose owner is gone. (Where
-``flock`` does not exist, a folder counts as left behind after a day.)
+``flock`` does not exist, a folder counts as left behind after a day.) A
+folder holding anything a scratch folder never holds is not ours, whatever
+its name, and is never removed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -150,10 +153,17 @@ def sweep(folder_path: Path) -> list[Path]:
     return removed
 
 
+# What a scratch folder may hold: its lock, a database being built (with
+# SQLite's side files), an Anki collection, its notes and the package.
+_CONTENTS = re.compile(r"lock|new\.db(-wal|-shm|-journal)?|(collection|notes)\.anki2(-journal)?|package\.apkg")
+
+
 def _abandoned(path: Path) -> bool:
     try:
         if not path.is_dir() or path.is_symlink():
             return False
+        if not all(_CONTENTS.fullmatch(entry) for entry in os.listdir(path)):
+            return False  # not one of ours, whatever its name: never removed
         if fcntl is None:
             return _age(path) > _UNLOCKED_AGE_S
         try:
