@@ -464,3 +464,43 @@ def test_a_card_with_a_100000_character_word_is_shown_at_once(tmp_path):
     assert time.perf_counter() - started < 5
     assert result.exit_code == 0
     assert result.output.count("y" * 70) >= 100_000 // 80  # wrapped, all of it
+
+
+def _regex_passage(document: str, excerpt: str):
+    """How the passage was found before: a regex, quadratic on repetitive text."""
+    import re
+
+    words = excerpt.split()
+    found = re.search(r"\s+".join(map(re.escape, words)), document) if words else None
+    return None if found is None else (found.start(), found.end())
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("ab \n\t\u3000c")), max_size=40),
+    st.text(alphabet=st.sampled_from(list("ab \nc")), max_size=8),
+)
+def test_the_source_passage_is_found_where_the_regex_found_it(document, excerpt):
+    from osteo_learn.terminal.card_screen import _find_spaced
+
+    words = excerpt.split()
+    assert (_find_spaced(document, words) if words else None) == _regex_passage(document, excerpt)
+
+
+def test_the_source_passage_of_a_repetitive_document_is_found_at_once():
+    from osteo_learn.terminal.card_screen import source_passage
+
+    started = time.perf_counter()
+    found = source_passage("a " * 200_000 + "b", "a " * 2000 + "b")  # the regex took 6 s
+    assert time.perf_counter() - started < 1
+    assert found is not None and found[1].endswith("a b")
+
+
+def test_looking_up_excerpts_is_bounded_and_says_what_to_do(tmp_path, monkeypatch):
+    from osteo_learn.core import deck as deck_module
+
+    monkeypatch.setattr(deck_module, "EXCERPT_BUDGET", 150)  # the study deck's source is 167 characters
+    deck = write_deck(tmp_path / "decks")
+    result = run("check", deck)
+    assert_clean_refusal(result, 1)
+    [problem] = [line for line in result.output.splitlines() if "too many excerpts" in line]
+    assert problem.startswith(f"{deck}:") and "split the deck, or shorten the source document" in problem

@@ -55,6 +55,12 @@ KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 _KIND_NAMES = frozenset(k.value for k in Kind)
 
+EXCERPT_BUDGET = 5_000_000_000
+"""How many characters the look-ups of a deck's excerpts in its source may compare
+(some seconds): every excerpt is looked up across the whole document, so a deck
+of very many cards from a very long document is refused rather than checked for
+minutes."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -217,6 +223,8 @@ class _Checker:
         self.problems: list[Problem] = []
         self.card_lines: tuple[int, dict[str, int]] = (0, {})
         self.normalised_source = ""
+        self.compared = 0  # characters the excerpt look-ups compared so far
+        self.over_budget = False
 
     def problem(self, message: str, line: int | None = None, card_id: str | None = None) -> None:
         self.problems.append(Problem(self.path, message, line, card_id))
@@ -322,15 +330,36 @@ class _Checker:
                 fail(f"unknown field '{shown(key)}' for a {kind} card (known: {known})", key)
         tags = self.tags(raw.get("tags"), fail)
         excerpt = self.card_string(raw, "source", fail)
-        if excerpt and source and normalise_space(excerpt) not in self.normalised_source:
-            fail(
-                f"source excerpt does not occur in {source.path.name}; copy it exactly from the document",
-                "source",
-            )
+        if excerpt and source:
+            found = self.find_excerpt(normalise_space(excerpt))
+            if found is None:
+                fail(
+                    f"the deck has too many excerpts to look up in a source document of "
+                    f"{len(self.normalised_source):,} characters (the looking up would compare more than "
+                    f"{EXCERPT_BUDGET:,} characters); split the deck, or shorten the source document",
+                    "source",
+                )
+            elif not found:
+                fail(
+                    f"source excerpt does not occur in {shown(source.path.name)}; copy it exactly from the document",
+                    "source",
+                )
         content = self.content(kind, raw, fail)
         if len(self.problems) > before or content is None:
             return None
         return Card(label, tags, excerpt, content, start, tuple(keys.items()))
+
+    def find_excerpt(self, excerpt: str) -> bool | None:
+        """Whether ``excerpt`` occurs in the source; ``None`` (once) when looking it up would
+        take the look-ups of this deck past :data:`EXCERPT_BUDGET` characters compared."""
+        if self.over_budget:
+            return True  # reported once, at the first excerpt not looked up
+        if self.compared > EXCERPT_BUDGET:
+            self.over_budget = True
+            return None
+        at = self.normalised_source.find(excerpt)
+        self.compared += at + len(excerpt) if at >= 0 else len(self.normalised_source)
+        return at >= 0
 
     def content(self, kind: Kind, raw: dict[str, Any], fail) -> Content | None:
         if kind is Kind.BASIC:
