@@ -504,3 +504,16 @@ def test_looking_up_excerpts_is_bounded_and_says_what_to_do(tmp_path, monkeypatc
     assert_clean_refusal(result, 1)
     [problem] = [line for line in result.output.splitlines() if "too many excerpts" in line]
     assert problem.startswith(f"{deck}:") and "split the deck, or shorten the source document" in problem
+
+
+def test_check_of_long_near_identical_fronts_is_quick(tmp_path):
+    rng = random.Random(1)
+    words = " ".join(rng.choice(["bone", "nerve", "spine", "disc", "pain", "leg"]) for _ in range(15_000))
+    text = DECK.replace('front = "What happens to bones with age?"', f'front = "{words} one?"', 1)
+    text = text.replace('front = "What does MRI show well?"', f'front = "{words} two?"', 1)
+    deck = write_deck(tmp_path / "decks", text)
+    started = time.perf_counter()
+    result = run("check", deck)
+    assert time.perf_counter() - started < 3  # it compared them word by word: 4 s a pair
+    assert result.exit_code == 0, result.output
+    assert "near-duplicate" in result.output
