@@ -345,7 +345,7 @@ def test_a_damaged_card_row_is_refused_by_name_in_every_command_that_reads_it(db
     edit(db, sql)
     for args in (["review", "--db", db], ["cards", "--db", db], ["export", "--db", db, "-o", db.parent / "o.apkg", "--with-progress"]):
         line = assert_clean_refusal(run(*args, input="\n4\nq\n", env={"OSTEO_LEARN_TODAY": later}), 1)
-        assert line.startswith(f"Error: {db}: the card demo/weak-bones (row ") and problem in line, line
+        assert line.startswith(f"Error: {db}: the card demo/weak-bones ") and problem in line, line
         assert line.endswith("restore the database from a backup (or, for its text, add its deck file again with add-deck)")
     assert not (db.parent / "o.apkg").exists()
 

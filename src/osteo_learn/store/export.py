@@ -243,15 +243,6 @@ class AnkiLogWriter:
                 self._params,
             )
             cards = tuple(conn.execute("SELECT count(*), total(card) FROM temp.selected").fetchone())
-            damaged = conn.execute(
-                "SELECT r.id FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card"
-                f" WHERE r.undone_at IS NULL AND {DAMAGED_ANSWER} LIMIT 1"
-            ).fetchone()
-            if damaged is not None:
-                raise DamagedRow(
-                    f"the answer {damaged[0]} of the review log is damaged in the database (its time, day or"
-                    " schedule is not one an answer writes); restore the database from a backup"
-                )
             # Rows go in one at a time in log order, so the previous entry's id
             # is the rowid this connection inserted last: last_insert_rowid().
             # A row in a TEMP table sets it below any instant to start with.
@@ -264,6 +255,17 @@ class AnkiLogWriter:
                 f" FROM ({_REVLOG_ROWS})",
                 (first_card_id,),
             ).rowcount
+            # A damaged answer was written with the card id -1 (in the same
+            # pass, so the log is read once): find it to name it, and stop.
+            if conn.execute("SELECT 1 FROM export_collection.revlog WHERE cid = -1 LIMIT 1").fetchone():
+                damaged = conn.execute(
+                    "SELECT r.id FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card"
+                    f" WHERE r.undone_at IS NULL AND {DAMAGED_ANSWER} LIMIT 1"
+                ).fetchone()
+                raise DamagedRow(
+                    f"the answer {damaged[0] if damaged else '?'} of the review log is damaged in the database (its"
+                    " time, day or schedule is not one an answer writes); restore the database from a backup"
+                )
             conn.commit()
             return WrittenLog(entries, cards)
         finally:
@@ -277,7 +279,7 @@ class AnkiLogWriter:
 
 
 # The answers that stand of the selected cards as rows of Anki's revlog, less
-# its id and usn, in log order: the answer's instant in milliseconds since the
+# its id and usn, in log order (a damaged answer with the card id -1): the answer's instant in milliseconds since the
 # epoch (exact: julianday() holds whole milliseconds, and a double keeps them
 # to well under 1 ms), the card id (``first_card_id`` plus its key, the one
 # parameter), button, interval, last interval, factor, time and log type.
@@ -285,7 +287,8 @@ class AnkiLogWriter:
 # up, rather than card by card; so ORDER BY r.id needs no sorting.
 _REVLOG_ROWS = (
     "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER) AS instant,"
-    " ? + r.card AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
+    f" CASE WHEN {DAMAGED_ANSWER} THEN -1 ELSE ? + r.card END AS cid,"
+    " CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
     " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
     " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
     " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
