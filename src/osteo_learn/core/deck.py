@@ -2,30 +2,28 @@
 
 Every problem of a file is collected and reported at once, each with the
 file, the line and the card id it concerns, so a student writing a deck can
-fix them all in one pass. TOML itself carries no positions after parsing, so
-lines are found by a light scan of the text for ``[[cards]]`` headers and
-``key =`` lines; when the file is written in another TOML style the
-messages still name the card id.
+fix them all in one pass. The file is read, decoded and parsed as TOML by
+:mod:`osteo_learn.core.deck_file`, which also finds where each key stands
+(TOML itself carries no positions after parsing); when the file is written
+in another TOML style the messages still name the card id.
 
 Every size is bounded (:mod:`osteo_learn.core.limits`; files by
-:mod:`osteo_learn.core.files`), so a deck
-that passes the check can be stored, shown and exported; names, keys and
-values quoted in a message pass :func:`osteo_learn.core.text.shown`.
+:mod:`osteo_learn.core.files`), so a deck that passes the check can be
+stored, shown and exported; names, keys and values quoted in a message pass
+:func:`osteo_learn.core.text.shown`.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from osteo_learn.core import cloze, files
+from osteo_learn.core.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
+from osteo_learn.core.deck_file import DeckError, Lines, Problem, decode, parse_toml, read_bytes, text_of
 from osteo_learn.core.limits import (
     ID_PATTERN,
     MAX_ID_LENGTH,
-    MAX_NESTING,
     MAX_TAG_LENGTH,
     MAX_TAGS,
     MAX_TEXT_LENGTH,
@@ -34,15 +32,9 @@ from osteo_learn.core.limits import (
     valid_id,
     valid_tag,
 )
-from osteo_learn.core.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
 from osteo_learn.core.text import shown
-from osteo_learn.errors import OsteoError
 
-_TABLE_HEADER = re.compile(r"^\s*\[")
-_CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
-_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
-_LONG_NUMBER = re.compile(r"[0-9a-fA-F_]{4000,}")
-_TOML_POSITION = re.compile(r"\((?:at line (\d+), column (\d+)|at end of document)\)")
+__all__ = ["DeckError", "Problem", "decode", "load", "parse", "read_bytes", "text_of", "valid_id", "valid_tag"]
 
 DECK_FIELDS = ("id", "title", "description", "source", "cards")
 SOURCE_FIELDS = ("title", "file")
@@ -62,30 +54,6 @@ of very many cards from a very long document is refused rather than checked for
 minutes."""
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a deck file, with its place."""
-
-    path: Path
-    message: str
-    line: int | None = None
-    card_id: str | None = None
-
-    def __str__(self) -> str:
-        path = shown(self.path, limit=1000)
-        place = f"{path}:{self.line}" if self.line else f"{path}"
-        card = f" card '{shown(self.card_id)}':" if self.card_id else ""
-        return f"{place}:{card} {self.message}"
-
-
-class DeckError(OsteoError):
-    """A deck file that cannot be used; carries every problem found in it."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
 def normalise_space(text: str) -> str:
     return " ".join(text.split())
 
@@ -96,62 +64,10 @@ def load(path: Path) -> Deck:
     return parse(decode(read_bytes(path), path), path)
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of a deck file: a regular file of at most :data:`~osteo_learn.core.files.MAX_DECK_BYTES`."""
-    try:
-        return files.read_regular(path, files.MAX_DECK_BYTES, "deck file")
-    except files.FileRefused as refused:
-        raise DeckError([Problem(path, "no such deck file" if refused.missing else str(refused))]) from None
-
-
-_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
-
-
-def text_of(data: bytes) -> str:
-    """UTF-8 text, a byte order mark at the start dropped; raises ``ValueError`` saying why it is not."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith(_UTF16_MARKS):
-        raise ValueError("is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ValueError(f"is not UTF-8 text ({error.reason} at byte {error.start}, line {line}); save it as UTF-8") from None
-
-
-def decode(data: bytes, path: Path) -> str:
-    try:
-        return text_of(data)
-    except ValueError as error:
-        raise DeckError([Problem(path, str(error))]) from None
-
-
 def parse(text: str, path: Path) -> Deck:
     """Validate the text of a deck file; the source document is read relative to ``path``."""
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:
-        line = _too_deep(text)
-        raise DeckError([Problem(path, f"invalid TOML: arrays or inline tables nested more than {MAX_NESTING} deep", line)]) from None
-    except tomllib.TOMLDecodeError as error:
-        position = _TOML_POSITION.search(str(error))
-        message = shown(_TOML_POSITION.sub("", str(error)).strip(), limit=500)
-        line = None
-        if position and position.group(1):
-            line = int(position.group(1))
-        elif position:
-            # Cut short: point at the last line that has anything on it.
-            line = text.rstrip().count("\n") + 1
-            message += ", at the end of the file"
-        raise DeckError([Problem(path, f"invalid TOML: {message}", line)]) from None
-    except ValueError:
-        # tomllib converts numbers with int(), which refuses more than
-        # sys.get_int_max_str_digits() digits (4,300).
-        found = _LONG_NUMBER.search(text)
-        line = text.count("\n", 0, found.start()) + 1 if found else None
-        raise DeckError([Problem(path, "invalid TOML: a number has thousands of digits; no deck needs one", line)]) from None
-    checker = _Checker(path, _Lines.scan(text))
+    data = parse_toml(text, path)
+    checker = _Checker(path, Lines.scan(text))
     deck = checker.deck(data)
     if checker.problems:
         raise DeckError(sorted(checker.problems, key=lambda p: p.line or 0))
@@ -159,65 +75,10 @@ def parse(text: str, path: Path) -> Deck:
     return deck
 
 
-# What a bracket count must skip: strings (multi-line first) and comments.
-_TOML_TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*+"""'  # multi-line basic string
-    r"|'''(?:[^']|'(?!''))*+'''"  # multi-line literal string
-    r'|"(?:[^"\\\n]|\\.)*+"'  # basic string
-    r"|'[^'\n]*+'"  # literal string
-    r"|\#[^\n]*+"  # comment
-    r"|[\[\]{}\n]"
-)
-
-
-def _too_deep(text: str) -> int | None:
-    """The line where arrays and inline tables first nest more than :data:`MAX_NESTING` deep."""
-    depth, line = 0, 1
-    for token in _TOML_TOKENS.finditer(text):
-        kind = token.group(0)
-        if kind in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                return line
-        elif kind in "]}":
-            depth = max(0, depth - 1)
-        elif kind == "\n":
-            line += 1
-        else:
-            line += kind.count("\n")
-    return None
-
-
-@dataclass
-class _Lines:
-    """Where top-level keys, ``[source]`` keys and each card's keys stand in the text."""
-
-    top: dict[str, int] = field(default_factory=dict)
-    source: dict[str, int] = field(default_factory=dict)
-    cards: list[tuple[int, dict[str, int]]] = field(default_factory=list)
-
-    @classmethod
-    def scan(cls, text: str) -> _Lines:
-        lines = cls()
-        keys = lines.top
-        # Lines as TOML counts them: only \n ends one (splitlines() would also split at U+2028).
-        for number, line in enumerate(text.split("\n"), start=1):
-            if _CARDS_HEADER.match(line):
-                keys = {}
-                lines.cards.append((number, keys))
-            elif _TABLE_HEADER.match(line):
-                keys = lines.source if re.match(r"^\s*\[\s*source\s*\]", line) else {}
-                if keys is lines.source:
-                    lines.top.setdefault("source", number)
-            elif match := _KEY_LINE.match(line):
-                keys.setdefault(match.group(1), number)
-        return lines
-
-
 class _Checker:
     """Walks the parsed TOML, building the deck and collecting problems."""
 
-    def __init__(self, path: Path, lines: _Lines):
+    def __init__(self, path: Path, lines: Lines):
         self.path = path
         self.lines = lines
         self.problems: list[Problem] = []
