@@ -435,7 +435,12 @@ def test_hostile_card_text_exports_to_anki_as_text(tmp_path, hostile_db, anki):
 
 DB_COMMANDS = sorted(name for name, command in cli.commands.items() if any(p.name == "db_path" for p in command.params))
 # What each command needs besides --db to run (export writes its package here; review reads a q).
-RUNS = {"add-deck": ["{deck}"], "export": ["-o", "{tmp}/out.apkg"]}
+CARD = "osteoporosis-leg-numbness/direct-cause"
+RUNS = {
+    "add-deck": ["{deck}"],
+    "export": ["-o", "{tmp}/out.apkg"],
+    **{name: [CARD] for name in ("suspend", "unsuspend", "flag", "unflag")},
+}
 
 
 def invoke(*args: str, input: str = "q\n"):

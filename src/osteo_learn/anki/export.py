@@ -37,7 +37,7 @@ import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from osteo_learn.anki.collection import DeckInfo, ExportError, ExportSummary, write_collection
@@ -215,8 +215,12 @@ def export_from_store(
     with_progress: bool = False,
     timestamp: float,
     day_start_hour: int = 4,
+    today: date | None = None,
 ) -> ExportSummary:
     """Export the store's cards (narrowed by deck and tag), and with progress their schedules and logs.
+
+    Suspended cards, flags and leeches travel with or without progress;
+    cards buried on the study day ``today`` arrive buried.
 
     The cards come from the store rather than from the deck files: the store
     holds exactly what the validated files said at the last sync (every
@@ -229,7 +233,7 @@ def export_from_store(
         if not deck_ids or record.id in deck_ids
     ]
     try:
-        with store.export.selection(deck_ids, tags) as selection:
+        with store.export.selection(deck_ids, tags, today) as selection:
             return export_package(
                 path, decks, selection, timestamp=timestamp, with_progress=with_progress, day_start_hour=day_start_hour
             )

@@ -113,6 +113,10 @@ def note_tags(deck_id: str, card: Card) -> list[str]:
     return [f"{prefix}::deck::{deck_id}", f"{prefix}::kind::{card.kind}", *(f"{prefix}::tag::{t}" for t in card.tags)]
 
 
+LEECH_TAG = "leech"
+"""Anki's own tag for a leech, on the note of any card osteo-learn marked one."""
+
+
 def note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[tuple]:
     """Rows of Anki's ``notes`` table (less the constant columns), as genanki writes them."""
     model_ids = {
@@ -126,12 +130,14 @@ def note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[t
     # The tags of a note, space-separated with a space either side, start with its deck and kind.
     heads: dict[tuple[str, str], str] = {}
     guid, loads, fields_of = note_guid, json.loads, _FIELDS
-    for number, deck_id, card_id, kind, tags, content, source in selection.notes():
+    for number, deck_id, card_id, kind, tags, content, source, leech in selection.notes():
         tag_text = heads.get((deck_id, kind))
         if tag_text is None:
             tag_text = heads[deck_id, kind] = f" {prefix}::deck::{deck_id} {prefix}::kind::{kind} "
         if tags:
             tag_text += card_tag + between.join(tags.split()) + " "
+        if leech:
+            tag_text += LEECH_TAG + " "
         fields = fields_of[kind](loads(content), source)
         # The sort field is the first.
         yield (first_id + number, guid(deck_id, card_id), model_ids[kind], mod, tag_text, fields, fields.partition("\x1f")[0])

@@ -60,9 +60,15 @@ def add_deck(db_path: Path | None, path: Path) -> None:
     again on every run, so edits to it are picked up. Adding it again
     refreshes it at once.
     """
+    from osteo_learn.commands.common import created_notice
     from osteo_learn.store import library
+    from osteo_learn.system import paths
 
-    store, _ = library.open_library(db_path)
+    where = db_path or paths.default_db_path()
+    created = not where.exists()
+    store, _ = library.open_library(where)
+    if created:
+        click.echo(created_notice(where, db_path), err=True)
     with store:
         deck, result = library.add_deck(store, path)
     click.echo(

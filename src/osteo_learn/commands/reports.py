@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from osteo_learn.commands.common import Command, db_option, deck_options, json_option, known_decks, open_study, print_json
+from osteo_learn.commands.common import (
+    Command,
+    db_option,
+    deck_options,
+    json_option,
+    known_decks,
+    known_tags,
+    open_study,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -90,16 +99,32 @@ CARD_STATES = ("new", "due", "learned", "retired")
 @db_option
 @deck_options
 @click.option("--state", "states", multiple=True, type=click.Choice(CARD_STATES), help="Only cards in this state (repeatable): new, due (today), learned (reviewed, not due), retired.")
+@click.option("--search", metavar="TEXT", help="Only cards whose text holds TEXT (case and accents ignored).")
+@click.option("--flagged", is_flag=True, help="Only flagged cards, with their notes.")
+@click.option("--suspended", is_flag=True, help="Only suspended cards (leeches too).")
+@click.option("--leeches", is_flag=True, help="Only leeches: cards suspended for lapsing too often.")
 @json_option
-def cards(db_path: Path | None, deck_ids, tags, states, as_json: bool) -> None:
-    """List cards with their schedule, in deck order."""
+def cards(db_path: Path | None, deck_ids, tags, states, search, flagged: bool, suspended: bool, leeches: bool, as_json: bool) -> None:
+    """List cards with their schedule, in deck order.
+
+    With --search, --flagged, --suspended or --leeches (which narrow
+    together), each card is shown with its text, state and due date, and
+    the name that suspend, unsuspend, flag and unflag take.
+    """
+    import sys
+
+    from osteo_learn.core import search as finding
     from osteo_learn.core import sm2
+    from osteo_learn.terminal.layout import terminal_width
+    from osteo_learn.terminal.listing import found_cards
 
     store, _, _, today = open_study(db_path)
     with store:
         known_decks(store, deck_ids)
+        known_tags(store, tags)
         found = store.cards.all(deck_ids, tags, include_retired=True)
-    rows = []
+        buried = store.control.buried(today)
+    rows, shown = [], []
     for stored in found:
         state = stored.state
         if stored.retired:
@@ -110,14 +135,21 @@ def cards(db_path: Path | None, deck_ids, tags, states, as_json: bool) -> None:
             label = "due" if state.due <= today else "learned"
         if states and label not in states:
             continue
+        if (flagged and not stored.flagged) or (suspended and not stored.suspended) or (leeches and not stored.leech):
+            continue
+        if search is not None and not finding.matches(search, stored.card, stored.ordinal):
+            continue
         reviewed = not isinstance(state, sm2.NewCard)
+        shown.append(stored)
         rows.append(
             {
                 "deck": stored.deck_id,
                 "card": stored.card.id,
                 "ordinal": stored.ordinal,
+                "ref": stored.ref,
                 "kind": str(stored.card.kind),
                 "tags": list(stored.card.tags),
+                "text": finding.prompt(stored.card, stored.ordinal),
                 "state": label,
                 "due": state.due.isoformat() if reviewed else None,
                 "interval": state.interval if reviewed else None,
@@ -125,17 +157,27 @@ def cards(db_path: Path | None, deck_ids, tags, states, as_json: bool) -> None:
                 "repetitions": state.repetitions,
                 "lapses": state.lapses,
                 "last_review": state.last_review.isoformat() if reviewed else None,
+                "suspended": stored.suspended,
+                "leech": stored.leech,
+                "buried": stored.pk in buried,
+                "flagged": stored.flagged,
+                "flag_note": stored.flag_note if stored.flagged else None,
             }
         )
     if as_json:
         print_json(rows)
         return
-    names = [f"{r['deck']}/{r['card']}" + (f" c{r['ordinal']}" if r["kind"] == "cloze" else "") for r in rows]
+    if search is not None or flagged or suspended or leeches:
+        for line in found_cards(rows, terminal_width(sys.stdout) if sys.stdout.isatty() else 100):
+            click.echo(line)
+        return
+    names = [r["ref"] for r in rows]
     width = max(map(len, names), default=4)
-    click.echo(f"{'card':<{width}} {'kind':<8} {'state':<8} {'due':<10} {'ivl':>5} {'EF':>5} {'reps':>4} {'lapses':>6}")
+    click.echo(f"{'card':<{width}} {'kind':<8} {'state':<8} {'due':<10} {'ivl':>5} {'EF':>5} {'reps':>4} {'lapses':>6}  held")
     for name, row in zip(names, rows):
+        held = ", ".join(k for k in ("leech", "suspended", "buried", "flagged") if row[k] and not (k == "suspended" and row["leech"]))
         click.echo(
             f"{name:<{width}} {row['kind']:<8} {row['state']:<8} {row['due'] or '-':<10} "
-            f"{row['interval'] or '-':>5} {row['ease_factor']:>5.2f} {row['repetitions']:>4} {row['lapses']:>6}"
+            f"{row['interval'] or '-':>5} {row['ease_factor']:>5.2f} {row['repetitions']:>4} {row['lapses']:>6}  {held}".rstrip()
         )
     click.echo(f"{len(rows)} card(s)")

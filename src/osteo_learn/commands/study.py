@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from osteo_learn.commands.common import Command, db_option, deck_options, known_decks, open_study
+from osteo_learn.commands.common import Command, db_option, deck_options, known_decks, known_tags, open_study
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,6 +32,7 @@ def review(ctx: click.Context, db_path: Path | None, deck_ids, tags, new_limit: 
     store, settings, now, today = open_study(db_path)
     with store:
         known_decks(store, deck_ids)
+        known_tags(store, tags)
         store.check_writable()  # refuse now, not after the first answer
         code = session.run(store, settings, now, today, session.Options(deck_ids, tags, new_limit, review_limit))
     ctx.exit(code)
