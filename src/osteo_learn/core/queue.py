@@ -253,6 +253,16 @@ class Queue(Generic[T]):
         self._pending = swap(self._pending)
         self._history = [swap(entries) for entries in self._history]
 
+    def drop(self, match: Callable[[T], bool]) -> None:
+        """Take every entry ``match`` picks out of the queue and its undo history
+        (a card gone from its deck file)."""
+
+        def keep(entries: tuple[Entry[T], ...]) -> tuple[Entry[T], ...]:
+            return tuple(e for e in entries if not match(e.card))
+
+        self._pending = keep(self._pending)
+        self._history = [keep(entries) for entries in self._history]
+
     def undo(self) -> Entry[T]:
         """Put the queue back as it was before the last answer; return that card's entry."""
         if not self._history:
