@@ -74,16 +74,19 @@ class Display:
             self.hint = fit_hints(hints, self.width, self.style)
             self.prompt()
             key = self.keys.read()
-            self.notice = ""
+            shown, self.notice = self.notice, ""
             if key in (INTERRUPT, EOF):
                 raise End(interrupted=key == INTERRUPT)
             if key == RESIZE:
+                self.notice = shown  # not a key: what was on screen stays
                 self.resized()
                 continue
             if key == SUSPEND:
+                self.notice = shown
                 self.suspend()
                 continue
             if self.fullscreen and self.scrolled(key):
+                self.notice = shown  # scrolling keeps the help on screen
                 continue
             return key
 

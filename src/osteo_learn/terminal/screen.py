@@ -158,6 +158,10 @@ class Screen:
 
         The cursor is left at the end of the hint line.
         """
+        if len(top) + len(notice) + 3 > self.height:
+            # A notice taller than the window leaves (the help on a short terminal):
+            # it takes the card's place, and scrolls as the card would.
+            body, notice = notice, []
         bottom = [*notice, hint]
         room = self.height - len(top) - len(bottom)
         if len(body) <= room:
