@@ -179,7 +179,7 @@ def test_stats_draws_every_section(history):
     assert "Cards  5 in all, 2 due today" in out
     assert "Streak  3 days in a row (study today to keep it)" in out
     # One deck: card ids without it; cut to the 80 columns of a terminal that is not one.
-    assert "  2.36      0      1 d  case-mri  Which test can help identify nerve compressi…\n" in out
+    assert "  2.36      0      1 d  case-mri  Which test can help identify nerve…\n" in out
     assert "  2.60      1      1 d  mri-use  What does MRI show well?" in out
     assert "\x1b[" not in out
 

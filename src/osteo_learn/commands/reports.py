@@ -88,7 +88,7 @@ def stats(db_path: Path | None, deck_ids, as_json: bool) -> None:
         print_json(stats_screen.to_json(found))
         return
     out = sys.stdout
-    width = min(terminal_width(out), 100)
+    width = max(60, min(terminal_width(out), 100))
     click.echo(stats_screen.render(found, Style(colour_wanted(out)), width))
 
 

@@ -123,3 +123,9 @@ class Stats:
         where, params = card_filters(deck_ids, ())
         where = ["c.due IS NOT NULL", "c.retired = 0", f"(c.ease < {sm2.INITIAL_EASE} OR c.lapses > 0)", *where]
         return list(islice(select_cards(self._db.conn, " AND ".join(where), params, order="c.ease, c.lapses DESC"), limit))
+
+    def leeches(self, deck_ids: Sequence[str] = ()) -> list[StoredCard]:
+        """Cards marked leeches (and so suspended), the most lapses first, then in deck order."""
+        where, params = card_filters(deck_ids, ())
+        where = ["c.leech = 1", "c.retired = 0", *where]
+        return list(select_cards(self._db.conn, " AND ".join(where), params, order="c.lapses DESC, c.deck_id, c.position, c.ord"))

@@ -291,7 +291,7 @@ class CardScreen:
         st = self.style
         excerpt = clean(stored.card.source)
         passage = source_passage(clean(document), excerpt)
-        heading = st.dim(f"  Source: {clean(title)}")
+        heading = st.dim(wrap(f"Source: {clean(title)}", self.width, "  "))
         if passage is None:
             return heading + "\n" + self.para(marked(excerpt))
         before, found, after = passage

@@ -302,7 +302,8 @@ class Session(Display, ControlKeys):
         if review.made_leech:
             self.leeches.append(card.ref)
             status += (
-                f" {self.style.red('Leech')}: {review.after.lapses} lapses, so it is suspended. "
+                f" {self.style.red('Leech')}: {review.after.lapses} lapse{'' if review.after.lapses == 1 else 's'},"
+                " so it is suspended. "
                 f"Rewrite it{' (o)' if self.editable_card(card) else ''}, then osteo-learn unsuspend {card.ref}."
             )
         if day != self.today:
