@@ -47,6 +47,10 @@ def test_a_suspended_card_leaves_the_queue_with_its_schedule_kept_and_comes_back
     assert store.queue.count_due(later) == 0
     assert card(store, "demo/weak-bones").state == before
     assert card(store, "demo/weak-bones").suspended
+    # The statistics count it apart: due on no day, not due today.
+    counts = store.stats.card_counts(later, [DECK_ID])
+    assert (counts.suspended, counts.due_today, counts.young) == (1, 0, 1)
+    assert store.stats.due_forecast(DAY, later, [DECK_ID]) == {}
     store.control.record([weak.pk], Action.UNSUSPEND, at(later), later, origin=Origin.COMMAND)
     assert [c.pk for c in store.queue.due(later)] == [weak.pk]
 

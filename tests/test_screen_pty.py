@@ -265,3 +265,33 @@ def test_the_bundled_deck_offers_a_flag_instead_of_an_edit(tmp_path):
     term.press("o", "This card is from the bundled deck, not a file of yours: press f to flag it")
     term.child.send("q")
     assert term.finish() == 0
+
+
+def test_keys_from_a_pipe_on_a_terminal_give_a_transcript_not_the_full_screen(db):
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env.update({"OSTEO_LEARN_TODAY": DAY, "TERM": "xterm-256color"})
+    command = f"printf '\\n5\\nq\\n' | {sys.executable} -m osteo_learn review --db {db} --deck {DECK_ID}"
+    child = pexpect.spawn("/bin/sh", ["-c", command], env=env, dimensions=(24, 80), encoding="utf-8", timeout=10)
+    child.expect(pexpect.EOF)
+    out = child.before
+    assert ENTER_ALT not in out and "\x1b[H" not in out
+    assert "They weaken." in out and "Saved: grade 5" in out and "Session ended." in out
+
+
+def test_output_to_a_pipe_from_keys_on_a_terminal_is_a_plain_transcript(db):
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env.update({"OSTEO_LEARN_TODAY": DAY, "TERM": "xterm-256color"})
+    command = f"{sys.executable} -m osteo_learn review --db {db} --deck {DECK_ID} | cat"
+    child = pexpect.spawn("/bin/sh", ["-c", command], env=env, dimensions=(24, 80), encoding="utf-8", timeout=10)
+    child.delaybeforesend = None
+    child.expect_exact("space show the answer")
+    child.send(" ")  # one key press, no Enter: the keys still come from the terminal
+    child.expect_exact("0-5 grade")
+    child.send("5")
+    child.expect_exact("Saved: grade 5")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    out = child.before
+    assert ENTER_ALT not in out and not re.search(r"\x1b\[[0-9;]*m", out)
+    with Store.open(db) as store:
+        assert [int(r.grade) for r in store.log.entries()] == [5]

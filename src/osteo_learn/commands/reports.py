@@ -39,6 +39,7 @@ def status(db_path: Path | None, as_json: bool) -> None:
             "new": d.new,
             "learned": d.learned,
             "retired": d.retired,
+            "suspended": d.suspended,
             "next_due": d.next_due.isoformat() if d.next_due else None,
         }
         for d in decks
@@ -65,6 +66,9 @@ def status(db_path: Path | None, as_json: bool) -> None:
         f"Today: {due} due, {min(new_today, sum(d.new for d in decks))} new to learn "
         f"({introduced} of {settings.new_per_day} new introduced today)."
     )
+    held = sum(d.suspended for d in decks)
+    if held:
+        click.echo(f"Suspended: {held} card{'' if held == 1 else 's'}, not counted above (osteo-learn cards --suspended).")
 
 
 @click.command(cls=Command)

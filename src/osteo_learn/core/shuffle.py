@@ -11,12 +11,13 @@ Pure: no clock, no randomness.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 
 
 def option_order(deck_id: str, card_id: str, day: date, count: int) -> tuple[int, ...]:
     """The options' indexes (as in the deck file) in the order to show them."""
+    import hashlib  # only when a case is shown: kept off the review's start-up
+
     order = list(range(count))
     seed = f"{deck_id}\x1f{card_id}\x1f{day.isoformat()}".encode()
     for i in range(count - 1, 0, -1):

@@ -30,6 +30,10 @@ class DeckCounts:
     suspended: int = 0
 
 
+_PAGE = 16
+"""New cards read per query of one deck's stream."""
+
+
 def studyable(today: date | None) -> tuple[list[str], list]:
     """Conditions on ``cards AS c`` keeping the cards a session of ``today`` may show:
     not retired, not suspended, not buried that study day (any day: ``None``)."""
@@ -75,11 +79,20 @@ class Queue:
         """Per deck, in deck order (bundled first, then added), its never-reviewed cards
         in file order, each read as it is consumed."""
         decks = [d for d in self._deck_order() if not deck_ids or d in deck_ids]
-        streams = []
-        for deck_id in decks:
-            sql, params = self._where(today, (deck_id,), tags, kinds, "c.due IS NULL")
-            streams.append((deck_id, select_cards(self._db.conn, sql, params, order="c.position, c.ord")))
-        return streams
+        return [(deck_id, self._new_of(deck_id, today, tags, kinds)) for deck_id in decks]
+
+    def _new_of(self, deck_id: str, today: date | None, tags: Sequence[str], kinds: Sequence[str]) -> Iterator[StoredCard]:
+        # In small pages, each read whole: a cursor left open would hold its
+        # statement, and the next deck's query (the same SQL) be compiled anew.
+        sql, params = self._where(today, (deck_id,), tags, kinds, "c.due IS NULL")
+        sql = f"SELECT {CARD_COLUMNS} FROM cards AS c WHERE {sql} ORDER BY c.position, c.ord LIMIT ? OFFSET ?"
+        offset = 0
+        while True:
+            rows = self._db.conn.execute(sql, [*params, _PAGE, offset]).fetchall()
+            yield from map(StoredCard, rows)
+            if len(rows) < _PAGE:
+                return
+            offset += _PAGE
 
     def new(
         self, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), kinds: Sequence[str] = (), *, today: date | None = None

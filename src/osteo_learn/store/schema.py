@@ -245,6 +245,10 @@ _CARD_CONTROL = [
     "CREATE INDEX cards_due ON cards (due, deck_id, position, ord) WHERE due IS NOT NULL AND retired = 0 AND suspended = 0",
     "DROP INDEX cards_new",
     "CREATE INDEX cards_new ON cards (deck_id, position, ord) WHERE due IS NULL AND retired = 0 AND suspended = 0",
+    # The leeches the statistics list, most lapses first, without reading every card.
+    "CREATE INDEX cards_leech ON cards (lapses DESC, deck_id, position, ord) WHERE leech = 1",
+    # Suspended cards, counted apart by the statistics (the queue's indexes leave them out).
+    "CREATE INDEX cards_suspended ON cards (due, deck_id) WHERE suspended = 1 AND retired = 0",
 ]
 
 

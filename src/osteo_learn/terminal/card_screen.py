@@ -153,6 +153,8 @@ class CardScreen:
                 title = ""
             elif width_of(title) > room:
                 title = _shorten(title, room)
+                if len(title.split()) < 2:
+                    title = ""  # one word and an ellipsis says nothing
             gap = " " * (self.width - len(plain) - width_of(title))
             top = f"{styled}{gap}{st.dim(title)}" if title else styled
         rule = st.dim("─" * self.width)

@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +189,9 @@ def card_line(path: Path, card_id: str) -> int:
 
 
 def _run_editor(editor: str, line: int, path: Path) -> None:
+    import shlex
+    import subprocess
+
     try:
         subprocess.run([*shlex.split(editor), f"+{line}", str(path)], check=False)
     except OSError as error:

@@ -115,6 +115,7 @@ def to_json(stats: Stats) -> dict:
             "mature": c.mature,
             "retired": c.retired,
             "due_today": c.due_today,
+            "suspended": c.suspended,
         },
         "streak": {"days": stats.streak, "studied_today": stats.studied_today},
         "hardest": [
@@ -271,7 +272,8 @@ def _cards(stats: Stats, style: Style) -> str:
     rows = [("new", c.new), ("young", c.young), ("mature", c.mature), ("retired", c.retired)]
     total = sum(n for _, n in rows)
     widest = max(len(f"{n:,}") for _, n in rows)
-    lines = [_title(style, "Cards") + f"  {total:,} in all, {c.due_today:,} due today"]
+    held = f", {c.suspended:,} suspended" if c.suspended else ""
+    lines = [_head(style, "Cards", f"{total:,} in all, {c.due_today:,} due today{held}", 80)]
     for name, n in rows:
         bar = style.cyan(_bar(n / total)) if total else ""
         lines.append(f"  {name:<8} {n:>{widest},}  {bar}".rstrip())
