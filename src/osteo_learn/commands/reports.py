@@ -9,6 +9,7 @@ import click
 from osteo_learn.commands.common import (
     Command,
     db_option,
+    deck_option,
     deck_options,
     json_option,
     known_decks,
@@ -28,7 +29,8 @@ def status(db_path: Path | None, as_json: bool) -> None:
     """Show what is due today, per deck, without studying."""
     store, settings, _, today = open_study(db_path)
     with store:
-        decks = store.queue.per_deck(today)
+        studied = set(store.decks.ids())  # not those removed with remove-deck
+        decks = [d for d in store.queue.per_deck(today) if d.deck_id in studied]
         introduced = store.queue.new_introduced(today)
     new_today = max(0, settings.new_per_day - introduced)
     rows = [
@@ -73,7 +75,7 @@ def status(db_path: Path | None, as_json: bool) -> None:
 
 @click.command(cls=Command)
 @db_option
-@click.option("--deck", "deck_ids", multiple=True, metavar="ID", help="Only this deck (repeatable).")
+@deck_option
 @json_option
 def stats(db_path: Path | None, deck_ids, as_json: bool) -> None:
     """Show how your study is going: reviews per day, due cards ahead, retention,
@@ -118,6 +120,7 @@ def cards(db_path: Path | None, deck_ids, tags, states, search, flagged: bool, s
     import sys
 
     from osteo_learn.core import search as finding
+    from osteo_learn.core.text import clean
     from osteo_learn.core import sm2
     from osteo_learn.terminal.layout import terminal_width
     from osteo_learn.terminal.listing import found_cards
@@ -153,7 +156,7 @@ def cards(db_path: Path | None, deck_ids, tags, states, search, flagged: bool, s
                 "ref": stored.ref,
                 "kind": str(stored.card.kind),
                 "tags": list(stored.card.tags),
-                "text": finding.prompt(stored.card, stored.ordinal),
+                "text": clean(finding.prompt(stored.card, stored.ordinal)),
                 "state": label,
                 "due": state.due.isoformat() if reviewed else None,
                 "interval": state.interval if reviewed else None,

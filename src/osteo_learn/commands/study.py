@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 import click
 
-from osteo_learn.commands.common import Command, db_option, deck_options, known_decks, known_tags, open_study
+from osteo_learn.commands.common import (
+    MAX_COUNT,
+    Command,
+    at_most_value,
+    db_option,
+    deck_options,
+    known_decks,
+    known_tags,
+    open_study,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -15,8 +24,8 @@ if TYPE_CHECKING:
 @click.command(cls=Command)
 @db_option
 @deck_options
-@click.option("--new", "new_limit", type=click.IntRange(0), default=None, metavar="N", help="Show N new cards in this session [default: what is left of new-per-day].")
-@click.option("--limit", "review_limit", type=click.IntRange(0), default=None, metavar="N", help="Show at most N due reviews in this session [default: what is left of reviews-per-day].")
+@click.option("--new", "new_limit", type=click.IntRange(0), callback=at_most_value(MAX_COUNT), default=None, metavar="N", help="Show N new cards in this session [default: what is left of new-per-day].")
+@click.option("--limit", "review_limit", type=click.IntRange(0), callback=at_most_value(MAX_COUNT), default=None, metavar="N", help="Show at most N due reviews in this session [default: what is left of reviews-per-day].")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(["basic", "cloze", "vignette"]), help="Only cards of this kind (repeat for several).")
 @click.option("--ahead", type=click.IntRange(1, 3650), default=None, metavar="N", help="Study the reviews due in the next N days now (before an exam).")
 @click.option("--failed", type=click.IntRange(1, 3650), default=None, is_flag=False, flag_value=1, metavar="[DAYS]", help="Study again the cards graded below 3 on the last DAYS study days [DAYS: 1, today].")

@@ -10,7 +10,7 @@ Nothing here reads files, the clock or a database.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from osteo_learn.core import cloze
@@ -58,13 +58,19 @@ _KIND_OF = {Basic: Kind.BASIC, Cloze: Kind.CLOZE, Vignette: Kind.VIGNETTE}
 
 @dataclass(frozen=True)
 class Card:
-    """One entry of a deck file; ``line`` is where it starts, for messages."""
+    """One entry of a deck file; ``line`` is where it starts and ``field_lines``
+    where each of its fields does, for messages (neither counts in equality)."""
 
     id: str
     tags: tuple[str, ...]
     source: str
     content: Content
-    line: int = 0
+    line: int = field(default=0, compare=False)
+    field_lines: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+
+    def line_of(self, name: str) -> int:
+        """The line of field ``name``, else where the card starts."""
+        return dict(self.field_lines).get(name, self.line)
 
     @property
     def kind(self) -> Kind:

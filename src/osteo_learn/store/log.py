@@ -24,6 +24,11 @@ from osteo_learn.store.connection import Database
 from osteo_learn.store.rows import REVIEW_COLUMNS, STATE_COLUMNS, Review, ReviewKind
 
 
+class UndoConflict(StoreError):
+    """An answer that can no longer be undone: the card was answered again since
+    (in another session); the answer stands and nothing was changed."""
+
+
 class Log:
     """``store.log``: record, undo, read and replay answers."""
 
@@ -112,7 +117,7 @@ class Log:
                 "SELECT max(id) FROM reviews WHERE card = ? AND undone_at IS NULL", (review.card_pk,)
             ).fetchone()[0]
             if latest != review_id:
-                raise StoreError(f"answer {review_id} is not the card's latest answer; undo the later ones first")
+                raise UndoConflict(f"answer {review_id} is not the card's latest answer; undo the later ones first")
             conn.execute("UPDATE reviews SET undone_at = ? WHERE id = ?", (utc_text(instant), review_id))
             card_control.undo_for_review(conn, review_id, instant)
             conn.execute(

@@ -151,10 +151,12 @@ class ControlKeys:
 
         files = [f for f in library.deck_files(self.store) if f.path == path]
         try:
-            library.sync_decks(self.store, files)
+            problems = library.sync_decks(self.store, files)
         except OsteoError as error:
-            problems = "\n".join(str(error).splitlines()[:6])
-            self.complain(f"The deck file has problems, so nothing changed (the card is as it was; fix them with o):\n{problems}")
+            problems = [str(error)]
+        if problems:
+            listed = "\n".join("\n".join(problems).splitlines()[:6])
+            self.complain(f"The deck file has problems, so nothing changed (the card is as it was; fix them with o):\n{listed}")
             return
         fresh = self.store.cards.get(entry.card.pk)
         self.titles = self.store.decks.titles()

@@ -23,11 +23,13 @@ from typing import TextIO
 from osteo_learn.terminal.layout import terminal_width, width_of, wrap
 from osteo_learn.terminal.style import Style
 
-_ENTER = "\x1b[?1049h"
-_LEAVE = "\x1b[?1049l"
-_HOME = "\x1b[H"
-_ERASE_TO_END_OF_LINE = "\x1b[K"
-_ERASE_BELOW = "\x1b[J"
+# The sequences the full screen writes (the terminal gate lets exactly these through).
+ENTER_ALTERNATE = _ENTER = "\x1b[?1049h"
+LEAVE_ALTERNATE = _LEAVE = "\x1b[?1049l"
+HOME = _HOME = "\x1b[H"
+ERASE_LINE_END = _ERASE_TO_END_OF_LINE = "\x1b[K"
+ERASE_BELOW = _ERASE_BELOW = "\x1b[J"
+SEQUENCES = (ENTER_ALTERNATE, LEAVE_ALTERNATE, HOME, ERASE_LINE_END, ERASE_BELOW)
 
 
 _GLUE = "\ue002"  # a private-use character: a space that wrapping never breaks at

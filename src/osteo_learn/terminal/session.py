@@ -55,6 +55,7 @@ from osteo_learn.core.settings import Settings
 from osteo_learn.core.shuffle import option_order
 from osteo_learn.errors import OsteoError
 from osteo_learn.store import Store
+from osteo_learn.store.log import UndoConflict
 from osteo_learn.store.rows import Review, StoredCard
 from osteo_learn.system import clock
 from osteo_learn.terminal import keys as key_module
@@ -344,14 +345,25 @@ class Session(Display, ControlKeys):
         if not self.actions:
             self.complain("Nothing to undo in this session.")
             return
-        last = self.actions.pop()
+        last = self.actions[-1]
         if isinstance(last, Controlled):
+            self.actions.pop()
             self.undo_control(last)
             if last.removed:
                 raise _Undone()
             return
         instant, _ = self.day_now()
-        self.store.log.undo(last.review.id, instant)
+        try:
+            self.store.log.undo(last.review.id, instant)
+        except UndoConflict:
+            # Another session answered this card since: its answer builds on
+            # this one, which therefore stays; the session goes on.
+            self.complain(
+                f"Cannot undo grade {int(last.review.grade)} of {last.entry.card.label}: another session answered "
+                "this card since, so this answer stays saved."
+            )
+            return
+        self.actions.pop()
         # Committed: put the queue back and show the card again.
         self.answers.remove(last.review)
         if last.entry.card.ref in self.leeches and last.review.made_leech:
