@@ -143,3 +143,12 @@ def test_config_new_per_day_for_one_deck_within_the_global_cap(db):
     result = run(db, "config", "new-per-day", "--reset", "--deck", "demo")
     assert "deck demo has no limit of its own; the global one applies" in result.output
     assert "Card 1 of 4  4 new" in run(db, "review", "--deck", "demo", input="q\n").output
+
+
+def test_the_first_review_says_once_where_the_database_was_created_and_how_to_come_back(tmp_path):
+    db = tmp_path / "first.db"
+    result = CliRunner().invoke(cli, ["review", "--db", str(db)], input="q\n", env={"OSTEO_LEARN_TODAY": DAY})
+    notice = f"Created your study database {db}: your progress is kept there. Come back with osteo-learn review --db {db}."
+    assert result.output.count(notice) == 1
+    again = CliRunner().invoke(cli, ["review", "--db", str(db)], input="q\n", env={"OSTEO_LEARN_TODAY": DAY})
+    assert "Created" not in again.output

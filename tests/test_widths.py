@@ -167,3 +167,12 @@ def test_stats_fit_any_width_from_60_columns(studied, width):
     text = stats_screen.render(studied, PLAIN, width)
     assert max(width_of(line) for line in text.split("\n")) <= width, max(text.split("\n"), key=width_of)
     assert "Leeches" in text and "Hardest cards" in text
+
+
+@given(width=st.integers(60, 100))
+def test_stats_of_a_new_database_fit_any_width_from_60_columns(tmp_path_factory, width):
+    db = tmp_path_factory.mktemp("empty") / "s.db"
+    store, _ = open_library(db)
+    with store:
+        text = stats_screen.render(stats_screen.collect(store, TODAY), PLAIN, width)
+    assert max(width_of(line) for line in text.split("\n")) <= width, max(text.split("\n"), key=width_of)

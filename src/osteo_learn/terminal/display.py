@@ -127,7 +127,7 @@ class Display:
             self.draw()
         else:
             if self.notice:
-                self.line(self.notice)
+                self.line(self.notice() if callable(self.notice) else self.notice)
                 self.notice = ""
             self.line(self.hint)
 
@@ -141,14 +141,14 @@ class Display:
     def say(self, text: str) -> None:
         """A line about what was just done: the status line on a terminal, printed elsewhere."""
         if self.fullscreen:
-            self.status = self.fit(text)
+            self.status = text  # wrapped when drawn, at the width of the moment
         else:
             self.line(self.fit(text))
 
     def complain(self, message: str) -> None:
         text = self.style.yellow(self.fit(message))
         if self.fullscreen:
-            self.notice = text
+            self.notice = lambda: self.style.yellow(self.fit(message))
         else:
             self.line(text)
 
@@ -168,7 +168,7 @@ class Display:
             self.queue.position,
             self.queue.counts(),
             self.titles.get(stored.deck_id, stored.deck_id),
-            self.status if self.fullscreen else "",
+            self.fit(self.status) if self.fullscreen and self.status else "",
         )
         source = self.store.decks.source_document(stored.deck_id) if view.show_source else None
         blocks = painter.blocks(view, self.state_of(stored), source, held=self.held(stored))
@@ -191,12 +191,14 @@ class Display:
             return
         header, blocks = self.parts()
         body = "\n\n".join(blocks).split("\n")
-        notice = self.notice.split("\n") if self.notice else []
+        text = self.notice() if callable(self.notice) else self.notice
+        notice = text.split("\n") if text else []
         self.screen.draw(header.split("\n"), body + [""], notice, self.hint, self.style)
 
     def opening(self) -> str:
         """What the first card's screen says of the session as a whole."""
-        said = list(self.notices)
+        # (In a transcript the notices were printed first, before the plan.)
+        said = list(self.notices) if self.fullscreen else []
         if self.options.ahead is not None:
             until = self.today + timedelta(days=self.options.ahead)
             said.append(
@@ -207,7 +209,7 @@ class Display:
         if text and not self.fullscreen:
             self.line(self.fit(text))
             return ""
-        return self.fit(text) if text else ""
+        return text
 
     def end(self, interrupted: bool) -> None:
         if not self.fullscreen:

@@ -250,10 +250,10 @@ class Session(Display, ControlKeys):
             self.undo()
             return
         if key == "?":
-            self.notice = help_text(self.style, self.width)
-            if not self.fullscreen:
-                self.line(self.notice)
-                self.notice = ""
+            if self.fullscreen:
+                self.notice = lambda: help_text(self.style, self.width)  # drawn at the width of the moment
+            else:
+                self.line(help_text(self.style, self.width))
             return
         if key in CONTROL_KEYS:
             self.control_key(key)
@@ -309,9 +309,9 @@ class Session(Display, ControlKeys):
             )
         if day != self.today:
             status += " " + self.new_day(day)
-        self.status = self.fit(status)
+        self.status = status
         if not self.fullscreen:
-            self.line(self.status)
+            self.line(self.fit(status))
 
     def editable_card(self, card: StoredCard) -> bool:
         return card.deck_id not in self.bundled

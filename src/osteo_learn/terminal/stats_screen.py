@@ -304,7 +304,7 @@ def _card_text(stored: StoredCard) -> str:
 def _hardest(stats: Stats, style: Style, width: int) -> str:
     lines = [_title(style, "Hardest cards") + "  lowest EF, then most lapses"]
     if not stats.hardest:
-        lines.append("  none yet: every reviewed card is at the starting EF 2.5 without a lapse")
+        lines.append(wrap("none yet: every reviewed card is at the starting EF 2.5 without a lapse", width, "  "))
         return "\n".join(lines)
     lines.append(style.dim(f"  {'EF':>4} {'lapses':>6} {'interval':>8}  card"))
     one_deck = len({stored.deck_id for stored in stats.hardest}) == 1
