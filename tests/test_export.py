@@ -858,7 +858,9 @@ def test_export_command_unknown_deck_exits_1(tmp_path, db, deck_file):
 def test_export_command_tag_without_cards_exits_1(tmp_path, db, deck_file):
     result = run("export", "--db", str(db), "--tag", "nope", "-o", str(tmp_path / "x.apkg"))
     assert result.exit_code == 1
-    assert result.output == "Error: no cards to export with tag nope; nothing was written\n"
+    assert result.output.startswith("Error: no tag 'nope' (tags: demo-cases, diagnosis, greek, mechanism, order,")
+    result = run("export", "--db", str(db), "--tag", "demo-cases", "--tag", "nope", "-o", str(tmp_path / "x.apkg"))
+    assert result.exit_code == 1 and "no tag 'nope'" in result.output
 
 
 def test_export_command_missing_folder_exits_1(tmp_path, db, deck_file):

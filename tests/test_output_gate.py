@@ -30,6 +30,7 @@ from test_review_pty import finish, press, spawn
 from osteo_learn.commands.cli import cli
 from osteo_learn.core.text import clean, json_safe, shown
 from osteo_learn.terminal import gate as terminal_gate
+from osteo_learn.terminal import screen as terminal_screen
 from osteo_learn.terminal import session as terminal_session
 from osteo_learn.terminal.layout import wrap
 from osteo_learn.terminal.style import Style
@@ -116,7 +117,7 @@ def test_the_tools_own_sequences_pass_the_gate_to_a_terminal_and_only_there():
     style = Style(True)
     own = [
         style.bold("b"), style.dim("d"), style.red("r"), style.green("g"), style.yellow("y"), style.cyan("c"),
-        style.key("k"), style.marks("\ue000m\ue001"), terminal_session._CLEAR, terminal_session._ERASE_LINE,
+        style.key("k"), style.marks("\ue000m\ue001"), *terminal_screen.SEQUENCES,
     ]
     for text in own:
         assert terminal_gate.gate(text, terminal=True) == text

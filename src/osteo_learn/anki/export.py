@@ -36,7 +36,7 @@ import os
 import sqlite3
 import zipfile
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from osteo_learn.anki.collection import DeckInfo, ExportError, ExportSummary, SelectionChanged, write_collection
@@ -252,8 +252,12 @@ def export_from_store(
     with_progress: bool = False,
     timestamp: float,
     day_start_hour: int = 4,
+    today: date | None = None,
 ) -> ExportSummary:
     """Export the store's cards (narrowed by deck and tag), and with progress their schedules and logs.
+
+    Suspended cards, flags and leeches travel with or without progress;
+    cards buried on the study day ``today`` arrive buried.
 
     The cards come from the store rather than from the deck files: the store
     holds exactly what the validated files said at the last sync (every
@@ -273,7 +277,7 @@ def export_from_store(
         ]
 
     try:
-        with store.export.selection(deck_ids, tags) as selection:
+        with store.export.selection(deck_ids, tags, today) as selection:
             return export_package(
                 path, decks, selection, timestamp=timestamp, with_progress=with_progress, day_start_hour=day_start_hour
             )

@@ -124,6 +124,10 @@ def note_tags(deck_id: str, card: Card) -> list[str]:
     return [f"{prefix}::deck::{deck_id}", f"{prefix}::kind::{card.kind}", *(f"{prefix}::tag::{tag_html(t)}" for t in card.tags)]
 
 
+LEECH_TAG = "leech"
+"""Anki's own tag for a leech, on the note of any card osteo-learn marked one."""
+
+
 def _damaged(deck_id: str, card_id: str, kind: str, content: str) -> DamagedRow:
     """The text of a card that no deck writes, named (as the review would name it)."""
     try:
@@ -150,12 +154,14 @@ def note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[t
     # The tags of a note, space-separated with a space either side, start with its deck and kind.
     heads: dict[tuple[str, str], str] = {}
     guid, loads, fields_of = note_guid, json.loads, _FIELDS
-    for number, deck_id, card_id, kind, tags, content, source in selection.notes():
+    for number, deck_id, card_id, kind, tags, content, source, leech in selection.notes():
         tag_text = heads.get((deck_id, kind))
         if tag_text is None:
             tag_text = heads[deck_id, kind] = f" {prefix}::deck::{deck_id} {prefix}::kind::{kind} "
         if tags:
             tag_text += card_tag + between.join(tag_html(tags).split()) + " "
+        if leech:
+            tag_text += LEECH_TAG + " "
         try:
             fields = fields_of[kind](loads(content), source)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):

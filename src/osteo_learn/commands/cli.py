@@ -1,8 +1,8 @@
 """The command line: the ``osteo-learn`` group, and the one place where errors become exit codes.
 
 Each command lives in a module of this package by what it is about
-(:mod:`.study`, :mod:`.decks`, :mod:`.reports`, :mod:`.config`,
-:mod:`.export`), thin: it parses arguments, calls the layers below and
+(:mod:`.study`, :mod:`.decks`, :mod:`.reports`, :mod:`.control`,
+:mod:`.config`, :mod:`.export`), thin: it parses arguments, calls the layers below and
 prints. Errors of the :class:`~osteo_learn.errors.OsteoError` family become
 a one-line message and exit 1; usage errors exit 2 (click); Ctrl-C exits
 130. Everything printed while a command runs, error messages included,
@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from osteo_learn import __version__
-from osteo_learn.commands import config, decks, export, reports, study
+from osteo_learn.commands import config, control, decks, export, reports, study
 from osteo_learn.commands.common import UsageWithEveryError
 from osteo_learn.errors import OsteoError
 
@@ -57,7 +57,21 @@ def cli(ctx: click.Context) -> None:
         ctx.invoke(study.review)
 
 
-for command in (study.review, reports.status, reports.cards, reports.stats, decks.check, decks.add_deck, decks.remove_deck, config.config, export.export_command):
+for command in (
+    study.review,
+    reports.status,
+    reports.cards,
+    reports.stats,
+    control.suspend,
+    control.unsuspend,
+    control.flag,
+    control.unflag,
+    decks.check,
+    decks.add_deck,
+    decks.remove_deck,
+    config.config,
+    export.export_command,
+):
     cli.add_command(command)
 
 

@@ -44,7 +44,10 @@ class ExportSelection:
 
     _FROM = " FROM temp.export_selection AS x JOIN main.cards AS c ON c.id = x.card"
 
-    def __init__(self, conn: sqlite3.Connection, connect: ConnectionFactory, where: str, params: Sequence):
+    def __init__(
+        self, conn: sqlite3.Connection, connect: ConnectionFactory, where: str, params: Sequence, today: date | None = None
+    ):
+        self._today = today  # the study day a bury holds for (None: nothing is buried)
         self._conn = conn
         self._connect = connect
         self._where = where  # which cards, as a condition on ``cards AS c``
@@ -107,12 +110,14 @@ class ExportSelection:
         rows = self._number().execute(f"SELECT c.deck_id{self._FROM} GROUP BY c.deck_id ORDER BY min(x.number)")
         return [deck_id for (deck_id,) in rows]
 
-    def notes(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
+    def notes(self) -> Iterator[tuple[int, str, str, str, str, str, str, int]]:
         """One row per note, in order: its number, deck id, card id, kind, tags
-        (space-separated), fields (the content as JSON) and source sentence."""
+        (space-separated), fields (the content as JSON), source sentence, and
+        whether any of its cards is a leech."""
         return self._number().execute(
-            f"SELECT x.note, c.deck_id, c.card_id, c.kind, c.tags, c.fields, c.source{self._FROM}"
-            " WHERE x.first ORDER BY x.number"
+            f"SELECT x.note, c.deck_id, c.card_id, c.kind, c.tags, c.fields, c.source,"
+            " EXISTS (SELECT 1 FROM cards AS s WHERE s.deck_id = c.deck_id AND s.card_id = c.card_id"
+            f" AND s.leech = 1 AND s.retired = 0){self._FROM} WHERE x.first ORDER BY x.number"
         )
 
     def schedule_span(self) -> tuple[date | None, int]:
@@ -141,6 +146,9 @@ class ExportSelection:
         date), a reviewed card is a review card (type and queue 2) with its
         interval, EF x 1000, repetitions and lapses, due that many days after
         the creation day; a card never reviewed stays new.
+        Card control travels either way: a suspended card is in Anki's queue
+        -1, a card buried on the export's study day in queue -3 (buried by
+        the user), and a flagged card has Anki's red flag (1).
         """
         conn = self._number()
         conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
@@ -149,21 +157,26 @@ class ExportSelection:
             conn.execute("PRAGMA export_collection.synchronous = OFF")
             decks = " ".join("WHEN ? THEN ?" for _ in anki_decks)
             params: list = [first_card_id, first_note_id, *(v for pair in anki_decks.items() for v in pair), mod]
+            held = (
+                "CASE WHEN c.suspended THEN -1 WHEN c.id IN (SELECT card FROM main.card_events WHERE day = ?"
+                " AND action = 'bury' AND undone_at IS NULL) THEN -3 ELSE"
+            )
+            params.append(self._today.isoformat() if self._today else "")
             if creation_day is not None:
                 schedule = (
-                    "CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, CASE WHEN c.due IS NULL THEN 0 ELSE 2 END,"
+                    f"CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, {held} CASE WHEN c.due IS NULL THEN 0 ELSE 2 END END,"
                     " CASE WHEN c.due IS NULL THEN x.note ELSE CAST(julianday(c.due) - julianday(?) AS INTEGER) END,"
                     " ifnull(c.interval, 0), ifnull(c.ease * 10, 0), ifnull(c.reps, 0), ifnull(c.lapses, 0)"
                 )
                 params.append(creation_day.isoformat())
             else:
-                schedule = "0, 0, x.note, 0, 0, 0, 0"
+                schedule = f"0, {held} 0 END, x.note, 0, 0, 0, 0"
             # Anki's ord: the cloze number minus one, else its only template, 0 (ord is 1 then).
             conn.execute(
                 "INSERT INTO export_collection.cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
                 " lapses, left, odue, odid, flags, data)"
                 f" SELECT ? + c.id, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
-                f" 0, 0, 0, 0, ''{self._FROM} ORDER BY c.id",
+                f" 0, 0, 0, CASE WHEN c.flagged THEN 1 ELSE 0 END, ''{self._FROM} ORDER BY c.id",
                 params,
             )
             conn.commit()
@@ -303,7 +316,9 @@ class Export:
         self._db = db
 
     @contextmanager
-    def selection(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[ExportSelection]:
+    def selection(
+        self, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), today: date | None = None
+    ) -> Iterator[ExportSelection]:
         """The cards not retired, narrowed by deck and tag, numbered in export order
         (as :meth:`osteo_learn.store.cards.Cards.each` gives them).
 
@@ -320,7 +335,7 @@ class Export:
         try:
             conn.execute("DELETE FROM temp.export_selection")
             conn.commit()
-            yield ExportSelection(conn, self._db.connect, " AND ".join(["c.retired = 0", *where]), params)
+            yield ExportSelection(conn, self._db.connect, " AND ".join(["c.retired = 0", *where]), params, today)
         finally:
             # Tidying a TEMP table never fails an export whose package is written.
             try:

@@ -75,6 +75,10 @@ class StoredCard:
     ordinal = property(lambda self: self._row[3])
     kind = property(lambda self: self._row[4])
     retired = property(lambda self: bool(self._row[8]))
+    suspended = property(lambda self: bool(self._row[15]))
+    leech = property(lambda self: bool(self._row[16]))
+    flagged = property(lambda self: bool(self._row[17]))
+    flag_note = property(lambda self: self._row[18])
 
     @property
     def card(self) -> Card:
@@ -115,6 +119,12 @@ class StoredCard:
         return self._row[1:3]
 
     @property
+    def ref(self) -> str:
+        """The card as commands name it: ``deck/card``, ``deck/card#N`` for a cloze deletion."""
+        suffix = f"#{self.ordinal}" if self.kind == Kind.CLOZE else ""
+        return f"{self.deck_id}/{self.card_id}{suffix}"
+
+    @property
     def label(self) -> str:
         suffix = f" c{self.ordinal}" if self.kind == Kind.CLOZE else ""
         return f"{self.deck_id}/{self.card_id}{suffix}"
@@ -125,7 +135,7 @@ class StoredCard:
         return self
 
     def _key(self) -> tuple:
-        return (self.pk, self.deck_id, self.card, self.ordinal, self.state, self.retired)
+        return (self.pk, self.deck_id, self.card, self.ordinal, self.state, self.retired, tuple(self._row[15:19]))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StoredCard) and self._key() == other._key()
@@ -151,6 +161,10 @@ class Review:
     after: sm2.CardState
     duration_ms: int
     undone_at: str | None = None
+    chosen: str | None = None
+    """The option a vignette answer picked (its text, not its letter)."""
+    made_leech: bool = False
+    """Set by :meth:`~osteo_learn.store.log.Log.record` when this answer made the card a leech."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +184,8 @@ class DeckRecord:
 
 CARD_COLUMNS = (
     "c.id, c.deck_id, c.card_id, c.ord, c.kind, c.tags, c.fields, c.source, c.retired,"
-    " c.reps, c.ease, c.interval, c.due, c.lapses, c.last_review"
+    " c.reps, c.ease, c.interval, c.due, c.lapses, c.last_review,"
+    " c.suspended, c.leech, c.flagged, c.flag_note"
 )
 """The columns of ``cards AS c`` a :class:`StoredCard` is built from, in its order."""
 
@@ -178,7 +193,7 @@ REVIEW_COLUMNS = (
     "id, card, reviewed_at, day, grade, kind,"
     " reps_before, ease_before, interval_before, due_before, lapses_before, last_review_before,"
     " reps_after, ease_after, interval_after, due_after, lapses_after, last_review_after,"
-    " duration_ms, undone_at"
+    " duration_ms, undone_at, chosen"
 )
 """The columns of ``reviews`` a :class:`Review` is built from, in its order."""
 
@@ -302,7 +317,7 @@ def review(row: Sequence) -> Review:
     """A :class:`Review` from a row of :data:`REVIEW_COLUMNS`; :class:`DamagedRow` if it is damaged."""
     review_id, card_pk, reviewed_at, answer_day, grade, kind = row[:6]
     before, after = row[6:12], row[12:18]
-    duration_ms, undone_at = row[18:20]
+    duration_ms, undone_at, chosen = row[18:21]
     try:
         if kind not in (ReviewKind.NEW, ReviewKind.REVIEW, ReviewKind.REPEAT):
             raise ValueError(f"its kind {kind!r} is not new, review or repeat")
@@ -321,6 +336,7 @@ def review(row: Sequence) -> Review:
             state(*after),
             duration_ms,
             undone_at,
+            chosen,
         )
     except (TypeError, ValueError) as error:
         raise DamagedRow(
@@ -358,15 +374,19 @@ DAMAGED_ANSWER = (
 """A condition on ``reviews AS r`` true for an answer an export in SQL could not carry."""
 
 
-def card_filters(deck_ids: Sequence[str], tags: Sequence[str]) -> tuple[list[str], list]:
-    """Conditions on ``cards AS c`` keeping the cards of some decks with every tag given."""
+def card_filters(deck_ids: Sequence[str], tags: Sequence[str], kinds: Sequence[str] = ()) -> tuple[list[str], list]:
+    """Conditions on ``cards AS c`` keeping the cards of any of ``deck_ids``, with any
+    of ``tags``, of any of ``kinds`` (an empty list keeps all)."""
     where, params = [], []
     if deck_ids:
         where.append(f"c.deck_id IN ({', '.join('?' * len(deck_ids))})")
         params.extend(deck_ids)
-    for tag in tags:
-        where.append("(' ' || c.tags || ' ') LIKE ? ESCAPE '\\'")
-        params.append("% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %")
+    if tags:
+        where.append("(" + " OR ".join(["(' ' || c.tags || ' ') LIKE ? ESCAPE '\\'"] * len(tags)) + ")")
+        params.extend("% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %" for tag in tags)
+    if kinds:
+        where.append(f"c.kind IN ({', '.join('?' * len(kinds))})")
+        params.extend(kinds)
     return where, params
 
 
