@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 @json_option
 def status(db_path: Path | None, as_json: bool) -> None:
     """Show what is due today, per deck, without studying."""
+    from osteo_learn.core.text import shown
+
     store, settings, _, today = open_study(db_path)
     with store:
         studied = set(store.decks.ids())  # not those removed with remove-deck
@@ -61,7 +63,7 @@ def status(db_path: Path | None, as_json: bool) -> None:
     click.echo(f"{'deck':<32} {'due':>5} {'new':>5} {'learned':>8}  next due")
     for row in rows:
         click.echo(
-            f"{row['deck'][:32]:<32} {row['due']:>5} {row['new']:>5} {row['learned']:>8}  {row['next_due'] or '-'}"
+            f"{shown(row['deck'])[:32]:<32} {row['due']:>5} {row['new']:>5} {row['learned']:>8}  {row['next_due'] or '-'}"
         )
     due = sum(d.due for d in decks)
     click.echo(
