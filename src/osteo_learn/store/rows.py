@@ -352,7 +352,7 @@ def review(row: Sequence) -> Review:
 _SQL_DAY = "(date({0}) IS {0} AND {0} BETWEEN '" + FIRST_DAY.isoformat() + "' AND '{1}')"
 _SQL_ID = f"({{0}} GLOB '[a-z0-9]*' AND NOT {{0}} GLOB '*[^a-z0-9._-]*' AND length({{0}}) <= {MAX_ID_LENGTH})"
 DAMAGED_CARD = (
-    "(NOT " + _SQL_ID.format("c.deck_id") + " OR NOT " + _SQL_ID.format("c.card_id")
+    "(NOT " + _SQL_ID.format("c.deck_id")  # the deck id goes into tags; the card id only into a hash
     + " OR NOT EXISTS (SELECT 1 FROM decks AS d WHERE d.id = c.deck_id)"
     f" OR length(c.fields) > {8 * MAX_TEXT_LENGTH} OR length(c.source) > {MAX_TEXT_LENGTH}"
     f" OR (length(c.fields) > {MAX_TEXT_LENGTH} AND json_valid(c.fields) AND EXISTS (SELECT 1 FROM json_tree(c.fields) AS f"
@@ -366,12 +366,15 @@ DAMAGED_CARD = (
 schedule :class:`StoredCard` would refuse: what an export reads in SQL alone.
 (Its text, which the export reads in Python, is checked there, by :func:`content`.)"""
 
-DAMAGED_ANSWER = (
-    "(julianday(r.reviewed_at) IS NULL OR NOT " + _SQL_DAY.format("r.day", LAST_DAY)
-    + f" OR r.interval_after NOT BETWEEN 1 AND {sm2.MAX_INTERVAL} OR r.ease_after NOT BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
-    " OR (r.interval_before IS NOT NULL AND r.interval_before NOT BETWEEN 1 AND 36500))"
+DAMAGED_SCHEDULE = (
+    f"(r.interval_after NOT BETWEEN 1 AND {sm2.MAX_INTERVAL} OR r.ease_after NOT BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
+    f" OR (r.interval_before IS NOT NULL AND r.interval_before NOT BETWEEN 1 AND {sm2.MAX_INTERVAL}))"
 )
-"""A condition on ``reviews AS r`` true for an answer an export in SQL could not carry."""
+"""A condition on ``reviews AS r`` true for an answer whose schedule an export in SQL could not carry."""
+
+DAMAGED_ANSWER = f"(julianday(r.reviewed_at) IS NULL OR {DAMAGED_SCHEDULE})"
+"""The same, or an answer without an instant (what an export in SQL reads of an answer; its
+study day it only compares, so any text will do)."""
 
 
 def card_filters(deck_ids: Sequence[str], tags: Sequence[str], kinds: Sequence[str] = ()) -> tuple[list[str], list]:
