@@ -2,7 +2,8 @@
 
 ``cards`` and ``cloze`` (the cards as plain data), ``deck`` (parsing and
 validating a deck file, every problem with its place), ``sm2`` (the
-scheduler: state, grade and day in, next state out), ``queue`` (which cards
+scheduler: state, grade and day in, next state out), ``history`` (which of
+a card's answers, from the desk and from Anki, schedule it), ``queue`` (which cards
 a session shows, in what order), ``settings`` (the student's settings, their
 defaults and checks), ``days`` (what a study day is) and ``text`` (text made
 safe to show).
