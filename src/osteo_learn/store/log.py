@@ -3,25 +3,33 @@
 An answer and the card's new schedule are committed together
 (:meth:`Log.record`), so an answer is durable once ``record`` returns. The
 log is the truth; a card's state columns are a cache that a replay of its
-log rebuilds (:meth:`Log.replay`). Undoing marks a row undone and puts the
-card's state back; no row is ever changed otherwise or deleted (triggers
-in the schema refuse it).
+log rebuilds (:meth:`Log.replay`). The replay takes a card's answers that
+stand in time order, desk and Anki alike, and the first of each study day
+schedules (:mod:`osteo_learn.core.history`); answers imported from Anki
+join the log through :meth:`Log.merge` (:mod:`.merge`). Undoing marks a
+row undone and replays the card; no row is ever changed otherwise or
+deleted (triggers in the schema refuse it).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
-from osteo_learn.core import sm2
+from osteo_learn.core import history, sm2
 from osteo_learn.core.days import utc_text
 from osteo_learn.errors import StoreError
-from osteo_learn.store import rows
+from osteo_learn.store import merge, rows
 from osteo_learn.store.connection import Database
 from osteo_learn.store.rows import REVIEW_COLUMNS, STATE_COLUMNS, Review, ReviewKind
+from osteo_learn.store.schema import INSTANT_MS
+
+# A card's answers in time order (the index reviews_card_time).
+_TIME_ORDER = f"{INSTANT_MS}, id"
 
 
 class Log:
-    """``store.log``: record, undo, read and replay answers."""
+    """``store.log``: record, undo, read, replay and merge answers."""
 
     def __init__(self, db: Database):
         self._db = db
@@ -31,86 +39,97 @@ class Log:
 
         The first answer of a study day is the card's scheduled review and
         goes through SM-2; later answers the same day (rule 7's repeats) are
-        logged as repeats and leave the schedule unchanged.
+        logged as repeats and leave the schedule unchanged. An answer given
+        before one the log already holds for the card (a clock behind the
+        phone's) is placed in time order and the card replayed.
         """
         grade = sm2.Grade(grade)
+        at = utc_text(instant)
+        duration_ms = max(0, int(duration_ms))
         with self._db.write() as conn:
             row = conn.execute(f"SELECT {STATE_COLUMNS} FROM cards WHERE id = ?", (card_pk,)).fetchone()
             if row is None:
                 raise StoreError(f"no card with number {card_pk} in {self._db.path}")
-            before = rows.state(*row)
-            done = conn.execute(
-                "SELECT 1 FROM reviews WHERE card = ? AND day = ? AND kind != 'repeat' AND undone_at IS NULL LIMIT 1",
-                (card_pk, day.isoformat()),
+            review_id = conn.execute("SELECT ifnull(max(id), 0) + 1 FROM reviews").fetchone()[0]
+            later = conn.execute(
+                "SELECT 1 FROM reviews WHERE card = ? AND reviewed_at > ? AND undone_at IS NULL LIMIT 1", (card_pk, at)
             ).fetchone()
-            if done:
-                kind, after = ReviewKind.REPEAT, before
+            if later:
+                fresh = merge.Fresh(card_pk, review_id, at, day.isoformat(), int(grade), duration_ms)
+                merge.rejudge(conn, [card_pk], [fresh])
             else:
-                kind = ReviewKind.NEW if isinstance(before, sm2.NewCard) else ReviewKind.REVIEW
-                after = sm2.review(before, grade, day)
-            cursor = conn.execute(
-                f"INSERT INTO reviews ({REVIEW_COLUMNS.replace('id, ', '', 1)})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    card_pk,
-                    utc_text(instant),
-                    day.isoformat(),
-                    int(grade),
-                    kind,
-                    *rows.state_values(before),
-                    *rows.state_values(after),
-                    max(0, int(duration_ms)),
-                    None,
-                ),
-            )
-            if after is not before:
+                before = rows.state(*row)
+                done = conn.execute(
+                    "SELECT 1 FROM reviews WHERE card = ? AND day = ? AND undone_at IS NULL LIMIT 1", (card_pk, day.isoformat())
+                ).fetchone()
+                if done:
+                    kind, after = ReviewKind.REPEAT, before
+                else:
+                    kind = ReviewKind.NEW if isinstance(before, sm2.NewCard) else ReviewKind.REVIEW
+                    after = sm2.review(before, grade, day)
                 conn.execute(
-                    "UPDATE cards SET reps = ?, ease = ?, interval = ?, due = ?, lapses = ?, last_review = ? WHERE id = ?",
-                    (*rows.state_values(after), card_pk),
+                    f"INSERT INTO reviews (id, card, reviewed_at, day, grade, {rows.VERDICT_COLUMNS}, duration_ms)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (review_id, card_pk, at, day.isoformat(), int(grade), *rows.verdict_values(kind, before, after), duration_ms),
                 )
-            review_id = cursor.lastrowid
+                if after is not before:
+                    conn.execute(
+                        "UPDATE cards SET reps = ?, ease = ?, interval = ?, due = ?, lapses = ?, last_review = ? WHERE id = ?",
+                        (*rows.state_values(after), card_pk),
+                    )
         return self.get(review_id)
 
     def undo(self, review_id: int, instant: datetime) -> Review:
-        """Take an answer back: restore the card's state before it and mark the row undone.
+        """Take an answer back: mark the row undone and replay the card without it.
 
-        Only a card's latest standing answer can be undone. The row stays in
-        the log; both changes are one transaction.
+        Only the answer given last at the desk to a card (its newest row
+        standing, answers imported from Anki left aside) can be undone. The
+        row stays in the log; both changes are one transaction.
         """
         with self._db.write() as conn:
             review = self.get(review_id)
             if review.undone_at is not None:
                 raise StoreError(f"answer {review_id} was already undone")
-            latest = conn.execute(
-                "SELECT max(id) FROM reviews WHERE card = ? AND undone_at IS NULL", (review.card_pk,)
-            ).fetchone()[0]
-            if latest != review_id:
+            later = conn.execute(
+                "SELECT 1 FROM reviews AS r WHERE r.card = ? AND r.undone_at IS NULL AND r.id > ?"
+                " AND NOT EXISTS (SELECT 1 FROM anki_answers AS k WHERE k.review = r.id) LIMIT 1",
+                (review.card_pk, review_id),
+            ).fetchone()
+            if later:
                 raise StoreError(f"answer {review_id} is not the card's latest answer; undo the later ones first")
             conn.execute("UPDATE reviews SET undone_at = ? WHERE id = ?", (utc_text(instant), review_id))
-            conn.execute(
-                "UPDATE cards SET reps = ?, ease = ?, interval = ?, due = ?, lapses = ?, last_review = ? WHERE id = ?",
-                (*rows.state_values(review.before), review.card_pk),
-            )
+            merge.replay_card(conn, review.card_pk)
         return self.get(review_id)
 
     def get(self, review_id: int) -> Review:
-        row = self._db.conn.execute(f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        row = self._db.conn.execute(f"SELECT {REVIEW_COLUMNS} FROM review_log WHERE id = ?", (review_id,)).fetchone()
         if row is None:
             raise StoreError(f"no answer with number {review_id} in the log")
         return rows.review(row)
 
     def entries(self, card_pk: int | None = None) -> list[Review]:
-        """The log, oldest first (undone rows included), for one card or all."""
+        """The log in time order (undone rows included), for one card or all;
+        each row with the replay's verdict."""
         if card_pk is None:
-            found = self._db.conn.execute(f"SELECT {REVIEW_COLUMNS} FROM reviews ORDER BY id")
+            found = self._db.conn.execute(f"SELECT {REVIEW_COLUMNS} FROM review_log ORDER BY reviewed_at, id")
         else:
-            found = self._db.conn.execute(f"SELECT {REVIEW_COLUMNS} FROM reviews WHERE card = ? ORDER BY id", (card_pk,))
+            found = self._db.conn.execute(
+                f"SELECT {REVIEW_COLUMNS} FROM review_log WHERE card = ? ORDER BY {_TIME_ORDER}", (card_pk,)
+            )
         return [rows.review(row) for row in found]
 
     def replay(self, card_pk: int) -> sm2.CardState:
-        """The card's state rebuilt from its log: scheduled answers not undone, in order."""
+        """The card's state rebuilt from its log alone: its answers that stand, in
+        time order, the first of each study day scheduling (stored kinds unread)."""
         found = self._db.conn.execute(
-            "SELECT day, grade FROM reviews WHERE card = ? AND kind != 'repeat' AND undone_at IS NULL ORDER BY id",
-            (card_pk,),
+            f"SELECT day, grade FROM reviews WHERE card = ? AND undone_at IS NULL ORDER BY {_TIME_ORDER}", (card_pk,)
         )
-        return sm2.replay((date.fromisoformat(day), grade) for day, grade in found)
+        return history.replay((date.fromisoformat(day), grade) for day, grade in found)
+
+    def merge(self, incoming: Path, *, package: str, now: datetime, dry_run: bool = False) -> merge.MergeResult:
+        """Add the answers given in Anki that the log lacks (see :func:`merge.merge_answers`)."""
+        return merge.merge_answers(self._db, incoming, package=package, now=now, dry_run=dry_run)
+
+    def newest_imported(self) -> int | None:
+        """Anki's id (its instant in ms) of the newest answer ever imported, if any."""
+        return self._db.conn.execute("SELECT max(revlog_id) FROM anki_answers").fetchone()[0]

@@ -76,14 +76,14 @@ class Queue:
     def new_introduced(self, day: date) -> int:
         """New cards first studied on the study day ``day`` (answers not undone)."""
         return self._db.conn.execute(
-            "SELECT count(*) FROM reviews WHERE day = ? AND kind = 'new' AND undone_at IS NULL", (day.isoformat(),)
+            "SELECT count(*) FROM review_log WHERE day = ? AND kind = 'new' AND undone_at IS NULL", (day.isoformat(),)
         ).fetchone()[0]
 
     def reviews_answered(self, day: date) -> int:
         """Scheduled reviews answered on the study day ``day`` (answers not undone;
         first answers and same-day repeats not counted)."""
         return self._db.conn.execute(
-            "SELECT count(*) FROM reviews WHERE day = ? AND kind = 'review' AND undone_at IS NULL", (day.isoformat(),)
+            "SELECT count(*) FROM review_log WHERE day = ? AND kind = 'review' AND undone_at IS NULL", (day.isoformat(),)
         ).fetchone()[0]
 
     def studied_siblings(self, day: date) -> set[tuple[str, str]]:
@@ -96,7 +96,8 @@ class Queue:
         return {tuple(row) for row in found}
 
     def repeats_owed(self, day: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> list[StoredCard]:
-        """Cards whose latest answer on ``day`` is graded below 4, oldest answer first.
+        """Cards whose latest answer on ``day`` (in time, from the desk or from
+        Anki) is graded below 4, oldest answer first.
 
         SM-2 rule 7 still owes them a repeat that day: a session that ended
         before the repeat leaves them to the next session of the same day.
@@ -104,8 +105,9 @@ class Queue:
         where, params = card_filters(deck_ids, tags)
         sql = (
             f"SELECT {CARD_COLUMNS} FROM cards AS c"
-            " JOIN (SELECT card, max(id) AS last FROM reviews WHERE day = ? AND undone_at IS NULL GROUP BY card) AS l"
-            " ON l.card = c.id JOIN reviews AS r ON r.id = l.last"
-            f" WHERE {' AND '.join(['r.grade < 4', 'c.retired = 0', *where])} ORDER BY l.last"
+            " JOIN (SELECT card, grade, reviewed_at, id,"
+            " row_number() OVER (PARTITION BY card ORDER BY reviewed_at DESC, id DESC) AS latest"
+            " FROM reviews WHERE day = ? AND undone_at IS NULL) AS r ON r.card = c.id AND r.latest = 1"
+            f" WHERE {' AND '.join(['r.grade < 4', 'c.retired = 0', *where])} ORDER BY r.reviewed_at, r.id"
         )
         return [StoredCard(row) for row in self._db.conn.execute(sql, [day.isoformat(), *params])]
