@@ -188,6 +188,14 @@ class Queue(Generic[T]):
         self._pending = rest[:at] + (repeat,) + rest[at:]
         return repeat
 
+    def skip(self) -> Entry[T]:
+        """Take the current card off the queue without an answer (it was studied
+        elsewhere meanwhile); return its entry."""
+        if not self._pending:
+            raise IndexError("the queue is empty")
+        first, self._pending = self._pending[0], self._pending[1:]
+        return first
+
     def undo(self) -> Entry[T]:
         """Put the queue back as it was before the last answer; return that card's entry."""
         if not self._history:

@@ -148,6 +148,9 @@ class Session:
                     return 0
             self.queue = queue.Queue(self.plan.entries)
             while self.queue.current is not None:
+                if self.studied_elsewhere(self.queue.current):
+                    self.queue.skip()
+                    continue
                 try:
                     self.study(self.queue.current)
                 except _Undone:
@@ -239,6 +242,19 @@ class Session:
         )
 
     # -- one card -------------------------------------------------------------------
+
+    def studied_elsewhere(self, entry: Entry[StoredCard]) -> bool:
+        """Read the card's schedule afresh (answers merged from Anki, or given in
+        another session, may have changed it since the queue was planned); a card
+        planned as new that is no longer new, or as due that is no longer due,
+        was studied elsewhere meanwhile and is left out."""
+        state = self.store.cards.get(entry.card.pk).state
+        self.states[entry.card.pk] = state
+        if entry.kind is queue.Kind.NEW:
+            return not isinstance(state, sm2.NewCard)
+        if entry.kind is queue.Kind.REVIEW:
+            return state.due is None or state.due > self.today
+        return False
 
     def study(self, entry: Entry[StoredCard]) -> None:
         view = self.view = CardView(entry)
