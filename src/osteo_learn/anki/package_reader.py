@@ -142,17 +142,24 @@ class Package:
     def notetype_ids(self) -> set[int]:
         return _notetype_ids(self.conn, self.schema)
 
+    def notetype_originals(self) -> dict[int, int]:
+        """Note types that are copies Anki made of another (importing a note type
+        whose fields differ from the one of its id): copy's id -> original's id."""
+        return _notetype_originals(self.conn, self.schema)
+
 
 @contextmanager
-def open_package(path: Path | str, *, max_bytes: int = MAX_BYTES, temp_dir: Path | str | None = None) -> Iterator[Package]:
+def open_package(path: Path | str, *, max_bytes: int | None = None, temp_dir: Path | str | None = None) -> Iterator[Package]:
     """Open the Anki package at ``path``: its collection unpacked into a temporary
     folder (in ``temp_dir``, else the system's), removed on leaving.
 
     Raises :class:`PackageError` for a file that is not a package Anki wrote
     or that osteo-learn cannot read, and before unpacking more than
-    ``max_bytes`` or more than the temporary folder's free space.
+    ``max_bytes`` (default :data:`MAX_BYTES`, read when called) or more than the
+    temporary folder's free space.
     """
     path = Path(path)
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     archive = _open_zip(path)
     try:
         with tempfile.TemporaryDirectory(prefix="osteo-learn-package-", dir=temp_dir) as work:
@@ -449,3 +456,22 @@ def _notetype_ids(conn: sqlite3.Connection, schema: int) -> set[int]:
     if schema >= 15:
         return {nid for (nid,) in conn.execute("SELECT id FROM notetypes")}
     return {int(key) for key in json.loads(conn.execute("SELECT models FROM col").fetchone()[0])}
+
+
+def _notetype_originals(conn: sqlite3.Connection, schema: int) -> dict[int, int]:
+    found = {}
+    if schema >= 15:
+        # Notetype.Config, field 10: original_id (proto/anki/notetypes.proto).
+        for notetype_id, config in conn.execute("SELECT id, config FROM notetypes"):
+            try:
+                fields = _protobuf_fields(bytes(config))
+                original = next((value for number, wire, value in fields if number == 10 and wire == 0), None)
+            except (ValueError, TypeError):
+                continue
+            if original:
+                found[notetype_id] = original
+        return found
+    for key, notetype in json.loads(conn.execute("SELECT models FROM col").fetchone()[0] or "{}").items():
+        if isinstance(notetype, dict) and isinstance(notetype.get("originalId"), int):
+            found[int(key)] = notetype["originalId"]
+    return found

@@ -28,6 +28,11 @@ class Cards:
             where.append("c.retired = 0")
         return list(select_cards(self._db.conn, " AND ".join(where) or "1", params))
 
+    def keys(self) -> list[tuple[int, str, str, int, bool]]:
+        """Every card, retired ones included: its key, deck id, card id, ordinal and whether it is retired."""
+        found = self._db.conn.execute("SELECT id, deck_id, card_id, ord, retired FROM cards ORDER BY id")
+        return [(pk, deck_id, card_id, ordinal, bool(retired)) for pk, deck_id, card_id, ordinal, retired in found]
+
     def each(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[StoredCard]:
         """The cards not retired, narrowed by deck and tag, one at a time: decks in
         their order (bundled first, then added), each deck's cards in file order."""
