@@ -309,7 +309,8 @@ class Phone:
         answer = self.col.sched.build_answer(card=card, states=head.states, rating=RATINGS[rating])
         answer.answered_at_millis = self._tick()
         answer.milliseconds_taken = THINK_MS
-        offset = answer.answered_at_millis / 1000 - clock.time()
+        # Anki stamps a learning due time in whole seconds of the real clock.
+        offset = answer.answered_at_millis / 1000 - int(clock.time())
         self.col.sched.answer_card(answer)
         kind, = self.col.db.first("SELECT type FROM revlog WHERE id = ?", answer.answered_at_millis)
         queue, due = self.col.db.first("SELECT queue, due FROM cards WHERE id = ?", card.id)

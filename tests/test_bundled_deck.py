@@ -27,13 +27,37 @@ DELETION_RE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 RETIRED_DELETIONS = {
     "leg-symptoms": {2},
     "sciatic-sensations": {1},
-    "silent-disease-cloze": {1},
 }
+# Entries taken out of the deck after students had studied them. Their review
+# history stays in students' databases under these ids (the cards are
+# retired, hidden from review), so no new card may ever take one of them.
+RETIRED_IDS = frozenset({
+    "advanced-fracture-cloze", "collapse-alters-alignment", "collapse-lower-back",
+    "conservative-besides-injections", "dexa-is-screening", "early-recognition-actions",
+    "emg-meaning", "epidural-purpose", "evaluation-trigger", "exercise-type",
+    "herniated-disc-link", "indirect-not-unrelated", "indirect-route",
+    "injection-is-conservative", "lumbar-region", "misalignment-conditions",
+    "misalignment-narrows-exits", "nutrients", "preventive-effects", "primarily-known-for",
+    "progression-needed", "radiculopathy-term", "sciatic-name", "sciatic-where-felt",
+    "silent-disease-cloze", "slow-not-stop", "spinal-stenosis-term",
+    "structural-changes-common", "summary-sets-stage", "surgery-when", "tests-spinal-damage",
+    "tools-question", "usual-cause-of-leg-numbness", "vignette-injection-purpose",
+    "vignette-radiculopathy", "why-minor-trauma",
+})
 FORBIDDEN_OPTION_PHRASES = ("all of the above", "none of the above", "except")
+# Absolute words tell a test-wise student that an option is wrong.
+ABSOLUTE_WORDS = {"always", "never", "only", "completely", "all", "none", "every"}
 STOP_WORDS = {
     "a", "an", "and", "are", "as", "at", "by", "for", "from", "in", "into", "is", "it",
     "its", "of", "on", "or", "since", "the", "then", "to", "with", "without",
 }
+# Words of a lead-in that say nothing about the answer, and the deck's subject,
+# which every case names: neither makes an option stand out.
+NEUTRAL_WORDS = STOP_WORDS | {
+    "which", "following", "most", "likely", "appropriate", "best", "this", "her", "his",
+    "osteoporosis",
+}
+YES_NO_START = re.compile(r"(is|are|was|were|does|do|did|can|could|should|will|would|has|have|may)\b", re.IGNORECASE)
 
 
 def normalise_space(text: str) -> str:
@@ -57,6 +81,44 @@ def cards_of(deck: dict, *kinds: str) -> list[dict]:
 
 def words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower()) if w not in STOP_WORDS]
+
+
+def stems(text: str) -> set[str]:
+    """Content words cut to their first five letters (a crude stem, as in ``mentioned``)."""
+    return {w[:5] for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower()) if w not in NEUTRAL_WORDS}
+
+
+def sentences(document: str) -> list[str]:
+    """The article's sentences, whitespace-normalised; headings (no final period) left out."""
+    found = []
+    for line in document.splitlines():
+        line = line.strip()
+        if line.endswith("."):
+            found += [normalise_space(s) for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", line)]
+    return found
+
+
+def prompts(deck: dict) -> list[tuple[str, str]]:
+    """(card id, the text a card shows besides its own answer): a basic card's
+    front, a cloze entry's text outside all of its deletions."""
+    shown = []
+    for card in deck["cards"]:
+        if card["kind"] == "basic":
+            shown.append((card["id"], card["front"]))
+        elif card["kind"] == "cloze":
+            shown.append((card["id"], DELETION_RE.sub(" ... ", card["text"])))
+    return shown
+
+
+def flashcard_answers(deck: dict) -> list[tuple[str, str]]:
+    """(card id, answer): a basic card's back, each deletion of a cloze."""
+    found = []
+    for card in deck["cards"]:
+        if card["kind"] == "basic":
+            found.append((card["id"], card["back"]))
+        elif card["kind"] == "cloze":
+            found += [(card["id"], answer) for _, answer, _ in DELETION_RE.findall(card["text"])]
+    return found
 
 
 def mentioned(word: str, text_words: set[str]) -> bool:
@@ -88,9 +150,80 @@ def test_every_source_excerpt_is_more_than_a_fragment(deck):
     assert short == []
 
 
-def test_deck_has_at_least_forty_flashcards_and_eight_vignettes(deck):
-    assert len(cards_of(deck, "basic", "cloze")) >= 40
-    assert len(cards_of(deck, "vignette")) >= 8
+def test_every_source_excerpt_is_whole_sentences_of_the_article(deck, source_text):
+    # A source cut mid-sentence may not support its card on its own: each one
+    # runs from the start of a sentence to the end of one.
+    article = sentences(source_text)
+    runs = {" ".join(article[i:j]) for i in range(len(article)) for j in range(i + 1, len(article) + 1)}
+    cut = [card["id"] for card in deck["cards"] if normalise_space(card["source"]) not in runs]
+    assert cut == []
+
+
+def test_every_sentence_of_the_article_is_the_source_of_some_card(deck, source_text):
+    sources = [normalise_space(card["source"]) for card in deck["cards"]]
+    uncovered = [s for s in sentences(source_text) if not any(s in source for source in sources)]
+    assert uncovered == []
+
+
+def test_every_flashcard_source_is_longer_than_its_answer_and_shares_a_word_with_it(deck):
+    by_id = {card["id"]: card for card in deck["cards"]}
+    for card_id, answer in flashcard_answers(deck):
+        source = by_id[card_id]["source"]
+        assert len(source) > len(answer), (card_id, answer)
+        assert stems(answer) & stems(source), (card_id, answer)
+
+
+def test_deck_has_at_least_forty_flashcards_and_sixteen_vignettes(deck):
+    # Flashcards are counted as studied: one per basic entry, one per deletion.
+    studied = len(cards_of(deck, "basic")) + sum(
+        len({n for n, _, _ in DELETION_RE.findall(card["text"])}) for card in cards_of(deck, "cloze")
+    )
+    assert studied >= 40
+    assert len(cards_of(deck, "vignette")) >= 16
+
+
+def test_no_card_takes_the_id_of_a_retired_card(deck):
+    assert {card["id"] for card in deck["cards"]} & RETIRED_IDS == set()
+
+
+def test_no_basic_card_asks_a_yes_no_question(deck):
+    assert [card["id"] for card in cards_of(deck, "basic") if YES_NO_START.match(card["front"])] == []
+
+
+def test_no_card_shows_the_answer_of_another_card(deck):
+    # A front, or a cloze's text outside its deletions, must not contain the
+    # answer of another card (an answer's leading article and final period
+    # aside). The deletions of one cloze show each other: they are one set.
+    def plain(text: str) -> str:
+        return " " + " ".join(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", text.lower())) + " "
+
+    shown = []
+    for card_id, answer in flashcard_answers(deck):
+        core = plain(re.sub(r"^(the|a|an|to|for a|as an|an indirect one:)\s+", "", answer.strip().lower()))
+        for other_id, prompt in prompts(deck):
+            if other_id != card_id and core in plain(prompt):
+                shown.append((other_id, card_id, core.strip()))
+    assert shown == []
+
+
+def test_no_two_flashcard_prompts_are_near_duplicates(deck):
+    from difflib import SequenceMatcher
+
+    texts = [(card_id, normalise_space(DELETION_RE.sub(r"\2", text)).lower()) for card_id, text in prompts(deck)]
+    similar = [
+        (a, b)
+        for i, (a, x) in enumerate(texts)
+        for b, y in texts[i + 1 :]
+        if SequenceMatcher(None, x, y).ratio() > 0.6
+    ]
+    assert similar == []
+
+
+def test_no_cloze_context_repeats_one_of_its_own_deletions(deck):
+    for card in cards_of(deck, "cloze"):
+        context = normalise_space(DELETION_RE.sub(" ", card["text"])).lower()
+        for _, answer, _ in DELETION_RE.findall(card["text"]):
+            assert normalise_space(answer).lower() not in context, (card["id"], answer)
 
 
 def test_card_ids_are_unique_and_well_formed(deck):
@@ -169,22 +302,43 @@ def test_vignette_lead_ins_do_not_use_except(deck):
         assert "except" not in card["question"].lower(), card["id"]
 
 
-def test_correct_answer_is_seldom_the_longest_option(deck):
-    vignettes = cards_of(deck, "vignette")
+def test_correct_answer_is_never_the_longest_option(deck):
+    # Some distractor is strictly longer than the key, in every vignette.
     longest = [
         card["id"]
-        for card in vignettes
-        if all(len(card["answer"]) > len(o) for o in card["options"] if o != card["answer"])
+        for card in cards_of(deck, "vignette")
+        if all(len(card["answer"]) >= len(o) for o in card["options"] if o != card["answer"])
     ]
-    assert len(longest) <= len(vignettes) // 4, longest
+    assert longest == []
 
 
-def test_correct_answer_position_varies_across_vignettes(deck):
-    # A student must not learn that the answer is always (or mostly) option A.
-    vignettes = cards_of(deck, "vignette")
-    positions = Counter(card["options"].index(card["answer"]) for card in vignettes)
-    assert max(positions.values()) * 2 <= len(vignettes), positions
-    assert len(positions) >= 3, positions
+def test_correct_answer_positions_are_spread_evenly_over_a_to_e(deck):
+    # A student must not learn that the answer is mostly one letter: the five
+    # positions are keyed as often as each other, give or take one.
+    positions = Counter(card["options"].index(card["answer"]) for card in cards_of(deck, "vignette"))
+    counts = [positions.get(i, 0) for i in range(5)]
+    assert max(counts) - min(counts) <= 1, counts
+
+
+def test_no_vignette_option_uses_an_absolute_word(deck):
+    for card in cards_of(deck, "vignette"):
+        for option in card["options"]:
+            assert not set(re.findall(r"[a-z]+", option.lower())) & ABSOLUTE_WORDS, (card["id"], option)
+
+
+def test_no_vignette_option_alone_echoes_the_case_or_lead_in(deck):
+    # An option that repeats a word of the stem or lead-in draws the eye,
+    # unless every option does.
+    for card in cards_of(deck, "vignette"):
+        case = stems(card["stem"] + " " + card["question"])
+        echoing = [o for o in card["options"] if stems(o) & case]
+        assert echoing == [] or len(echoing) == len(card["options"]), (card["id"], echoing)
+
+
+def test_vignette_lead_ins_end_without_an_article_cue(deck):
+    for card in cards_of(deck, "vignette"):
+        assert card["question"].endswith("?"), card["id"]
+        assert card["question"].rstrip("?").split()[-1].lower() not in ("a", "an"), card["id"]
 
 
 def test_each_vignette_explanation_addresses_every_option(deck):
@@ -218,3 +372,13 @@ def test_strings_are_plain_text_without_html_or_markdown(deck):
             values = value if isinstance(value, list) else [value]
             for text in values:
                 assert not markup.search(text), (card["id"], key)
+
+
+def test_the_bundled_deck_passes_check_strict():
+    from click.testing import CliRunner
+
+    from osteo_learn.commands.cli import cli
+
+    result = CliRunner().invoke(cli, ["check", "--strict"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from collections import deque
 from datetime import date, timedelta
 from pathlib import Path
@@ -589,39 +590,64 @@ def test_a_full_disk_at_start_is_a_clear_error_and_changes_nothing(tmp_path, mou
         assert db.read_bytes() == data
 
 
-@pytest.mark.parametrize("full", ["temporary folder", "package folder"])
-def test_an_export_onto_a_full_disk_is_a_clear_error_and_leaves_nothing_behind(tmp_path, mounts, full):
-    """The package is built in the temporary folder, then written beside its
-    target: either on a full disk (a filled tmpfs; without root, a file size
-    limit) fails with one line, and leaves no file behind."""
+def test_an_export_onto_a_full_disk_is_a_clear_error_and_leaves_nothing_behind(tmp_path, mounts):
+    """The package is built in a folder beside its target: on a full disk (a
+    filled tmpfs; without root, a file size limit) it fails with one line,
+    and leaves no file behind."""
     db = tmp_path / "data" / "study.db"
     add_deck(db, tmp_path / "decks")
     disk = small_disk(tmp_path, mounts, "256k")
     if CAN_MOUNT:
         filler = fill(disk)
-        # Room for Python's check that the temporary folder is writable, not for a package.
+        # Room for the folder the package is built in, not for a package.
         os.truncate(filler, filler.stat().st_size - 16 * 1024)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    target = (disk if full == "package folder" else elsewhere) / "out.apkg"
-    temporary = disk if full == "temporary folder" else elsewhere
+    target = disk / "out.apkg"
     data = db.read_bytes()
     run = subprocess.run(
         [sys.executable, "-m", "osteo_learn", "export", "--db", str(db), "-o", str(target), "--with-progress"],
         capture_output=True,
         text=True,
         preexec_fn=None if CAN_MOUNT else file_size_limit(64 * 1024),
-        env={**os.environ, "OSTEO_LEARN_TODAY": DAY.isoformat(), "TMPDIR": str(temporary)},
+        env={**os.environ, "OSTEO_LEARN_TODAY": DAY.isoformat(), "TMPDIR": str(elsewhere)},
     )
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr and run.stderr.count("\n") == 1, run.stderr
     assert run.stderr.startswith(f"Error: cannot write {target}: ") and run.stderr.endswith("; nothing was changed\n")
     if CAN_MOUNT:
         assert "No space left on device" in run.stderr or "the disk is full" in run.stderr, run.stderr
-        if full == "temporary folder":
-            assert f"building it in the temporary folder {disk} failed" in run.stderr
+        assert f"building it in {disk} failed" in run.stderr
     assert sorted(path.name for path in disk.iterdir()) == (["filler"] if CAN_MOUNT else [])
     assert sorted(path.name for path in elsewhere.iterdir()) == []
+    assert db.read_bytes() == data
+
+
+def test_a_full_temporary_folder_does_not_fail_an_export(tmp_path, mounts):
+    """Nothing of an export goes to the system's temporary folder (SQLite's
+    temporary data stays in memory), so a full TMPDIR changes nothing: the
+    package is written, an existing one replaced, and nothing is left."""
+    db = tmp_path / "data" / "study.db"
+    add_deck(db, tmp_path / "decks")
+    disk = small_disk(tmp_path, mounts, "256k")
+    if CAN_MOUNT:
+        fill(disk)
+    target_folder = tmp_path / "out"
+    target_folder.mkdir()
+    target = target_folder / "out.apkg"
+    target.write_bytes(b"the previous package")
+    data = db.read_bytes()
+    run = subprocess.run(
+        [sys.executable, "-m", "osteo_learn", "export", "--db", str(db), "-o", str(target), "--with-progress"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OSTEO_LEARN_TODAY": DAY.isoformat(), "TMPDIR": str(disk), "SQLITE_TMPDIR": str(disk)},
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == "" and run.stdout.startswith(f"Wrote {target} (")
+    assert zipfile.is_zipfile(target)
+    assert sorted(path.name for path in target_folder.iterdir()) == ["out.apkg"]
+    assert sorted(path.name for path in disk.iterdir()) == (["filler"] if CAN_MOUNT else [])
     assert db.read_bytes() == data
 
 

@@ -228,3 +228,26 @@ def test_check_strict_passes_a_deck_without_warnings(tmp_path):
     result = CliRunner().invoke(cli, ["check", "--strict", str(path)])
     assert result.exit_code == 0, result.output
     assert "warning" not in result.output
+
+
+def test_the_released_decks_known_flaws_are_found_and_the_rewrite_has_none(tmp_path):
+    """The deck as released before its rewrite had a yes/no front, fronts
+    printing other cards' answers and cut sources (found by reading it); the
+    rewritten bundled deck has none of them."""
+    from osteo_learn.core.deck import load
+
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "sources").mkdir()
+    source = repo / "decks" / "sources" / "osteoporosis-leg-numbness.txt"
+    (tmp_path / "sources" / source.name).write_bytes(source.read_bytes())
+    released = tmp_path / "released.toml"
+    released.write_bytes((repo / "tests" / "data" / "osteoporosis-leg-numbness-75107f8.toml").read_bytes())
+    found = set(codes(load(released)))
+    assert {
+        ("direct-cause", "yes-no"),
+        ("direct-cause", "short-source"),
+        ("structural-changes-common", "shows-answer"),
+        ("tools-question", "shows-answer"),
+        ("preventive-effects", "shows-answer"),
+    } <= found
+    assert lint(load(repo / "decks" / "osteoporosis-leg-numbness.toml")) == []

@@ -383,7 +383,7 @@ def test_osteo_learn_without_a_command_starts_the_review(tmp_path):
     result = CliRunner().invoke(cli, [], input="q\n", env={"OSTEO_LEARN_DB": str(tmp_path / "s.db"), "OSTEO_LEARN_TODAY": DAY})
     assert result.exit_code == 0, result.output
     assert "Card 1 of 20  20 new" in result.output
-    assert "Does osteoporosis itself typically cause leg numbness?" in result.output
+    assert "How does the article's summary describe the link between osteoporosis and leg numbness?" in " ".join(result.output.split())
 
 
 # -- pure helpers -------------------------------------------------------------------

@@ -380,14 +380,22 @@ def test_added_deck_is_followed_and_a_missing_file_only_warns(tmp_path):
         assert len(store.cards.all(["mine"])) == 2
 
 
-def test_broken_added_deck_stops_the_sync_before_anything_is_written(tmp_path):
+def test_broken_added_deck_is_reported_in_one_line_and_nothing_of_it_is_written(tmp_path):
     deck = make_deck(tmp_path, basic("one"), "mine")
     store, _ = open_library(tmp_path / "study.db")
     with store:
         add_deck(store, deck.path)
     deck.path.write_text(deck_text(basic("one") + basic("two").replace('kind = "basic"', 'kind = "?"'), "mine"))
-    with pytest.raises(Exception, match="unknown kind"):
-        open_library(tmp_path / "study.db")
+    store, warnings = open_library(tmp_path / "study.db")
+    with store:
+        [warning] = warnings
+        assert warning.startswith(f"{deck.path.resolve()}:") and "unknown kind '?'" in warning
+        assert "\n" not in warning
+        assert warning.endswith(f"this deck is left as it was until the file is fixed (osteo-learn check {deck.path.resolve()})")
+        assert store.conn.total_changes == 0
+        # The other decks go on.
+        assert store.decks.ids() == ["osteoporosis-leg-numbness", "mine"]
+        assert store.queue.count_new(["osteoporosis-leg-numbness"]) > 0
     with Store.open(tmp_path / "study.db") as store:
         assert [c.card.id for c in store.cards.all(["mine"])] == ["one"]
 

@@ -191,10 +191,13 @@ def _move_tables(collection: Path, source: Path, tables: tuple[str, ...]) -> Non
 
 
 def _open_collection(path: Path) -> sqlite3.Connection:
-    """A connection to a collection being built: a crash leaves a file that is thrown away, so no journal."""
+    """A connection to a collection being built: a crash leaves a file that is thrown away, so no
+    journal; and SQLite's temporary data (sorting for an index) in memory, not in the system's
+    temporary folder."""
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 

@@ -34,19 +34,30 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
 from osteo_learn.anki.collection import DeckInfo, ExportError, ExportSummary, write_collection
+from osteo_learn.core.files import reason
+from osteo_learn.core.text import shown
 from osteo_learn.store import Store
 from osteo_learn.store.export import ExportSelection
+from osteo_learn.system import paths, scratch
 
 
 class NothingToExport(ExportError):
     """No card matched what was asked for."""
+
+
+class OverwriteRefused(ExportError):
+    """The package would replace the database, one of its side files, or a deck or source file."""
+
+    def __init__(self, path: Path, what: str):
+        self.path = path
+        self.what = what
+        super().__init__(f"the package {shown(path, 1000)} would replace {what}; nothing was written: give another path with -o")
 
 
 def export_package(
@@ -65,77 +76,80 @@ def export_package(
     ``timestamp`` (seconds since the epoch) stamps the notes and seeds their
     ids, so the same input and timestamp give the same package. Notes, cards
     and answers are streamed from the store, so an export of any size needs
-    little memory. The file at ``path`` is replaced only once the new
-    package is completely written.
+    little memory.
+
+    Everything is built in one scratch folder beside ``path``
+    (:mod:`osteo_learn.system.scratch`; SQLite keeps its temporary data in
+    memory, so the system's temporary folder is never used), and the
+    finished package replaces the file at ``path`` with one rename. The
+    scratch folder goes on every way out Python sees, and the next export to
+    that folder removes one a killed export left. An error is raised only
+    when ``path`` was not written: once it is, nothing that follows fails
+    the export.
     """
     path = Path(path)
     if selection.is_empty():
         raise NothingToExport("no cards to export; nothing was written")
+    selection.check()
     folder = _writable_folder(path)
     summary = ExportSummary(path=path, with_progress=with_progress)
-    fd, temp_name = _temp_file(folder, path.name)
+    scratch.sweep(folder)  # what exports killed before left here
     try:
-        with os.fdopen(fd, "wb") as out:
-            with tempfile.TemporaryDirectory(prefix="osteo-learn-export-") as work:
-                collection = Path(work) / "collection.anki2"
-                try:
-                    write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
-                except (OSError, sqlite3.OperationalError) as error:
-                    raise ExportError(
-                        f"cannot write {path}: building it in the temporary folder {Path(work).parent} failed"
-                        f" ({_failure(error)}); nothing was changed"
-                    ) from None
-                _zip(out, collection, timestamp)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException as error:
+        work = scratch.Scratch.make(path)
+    except OSError as error:
+        raise ExportError(f"cannot write to the folder {folder}: {reason(error)}") from None
+    try:
+        collection = work.path / "collection.anki2"
+        package = work.path / "package.apkg"
         try:
-            os.unlink(temp_name)
-        except FileNotFoundError:
-            pass
-        if isinstance(error, OSError):
-            raise ExportError(f"cannot write {path}: {error.strerror or error}; nothing was changed") from None
-        raise
+            write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
+            with package.open("wb") as out:
+                _zip(out, collection, timestamp)
+                out.flush()
+                os.fsync(out.fileno())
+            _give_mode(package, path)
+            summary.size = package.stat().st_size
+            os.replace(package, path)
+        except (OSError, sqlite3.OperationalError) as error:
+            raise ExportError(f"cannot write {path}: building it in {folder} failed ({_failure(error)}); nothing was changed") from None
+    finally:
+        work.remove()
     _fsync_folder(folder)
-    summary.size = path.stat().st_size
     return summary
 
 
 def _failure(error: OSError | sqlite3.OperationalError) -> str:
     if isinstance(error, OSError):
-        return error.strerror or str(error)
+        return reason(error)
     return "the disk is full" if getattr(error, "sqlite_errorname", "") == "SQLITE_FULL" else str(error)
 
 
 def _writable_folder(path: Path) -> Path:
-    if path.is_dir():
-        raise ExportError(f"{path} is a folder; give the path of the .apkg file to write")
-    folder = path.parent
-    if not folder.exists():
-        raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
-    if not folder.is_dir():
-        raise ExportError(f"cannot write {path}: {folder} is not a folder")
+    try:
+        if path.is_dir():
+            raise ExportError(f"{path} is a folder; give the path of the .apkg file to write")
+        folder = path.parent
+        if not folder.exists():
+            raise ExportError(f"cannot write {path}: the folder {folder} does not exist")
+        if not folder.is_dir():
+            raise ExportError(f"cannot write {path}: {folder} is not a folder")
+    except OSError as error:  # a name too long, a loop of links
+        raise ExportError(f"cannot write {shown(path, 1000)}: {reason(error)}; nothing was changed") from None
     return folder
 
 
-def _temp_file(folder: Path, name: str) -> tuple[int, str]:
-    """A new file beside the target, with the mode the target has or would get."""
+def _give_mode(package: Path, target: Path) -> None:
+    """The mode the target has, or the one a new file would get."""
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    except OSError as error:
-        raise ExportError(f"cannot write to the folder {folder}: {error.strerror}") from None
-    try:
-        mode = (folder / name).stat().st_mode & 0o777
+        mode = target.stat().st_mode & 0o777
     except OSError:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
     try:
-        os.chmod(temp_name, mode)
+        os.chmod(package, mode)
     except OSError:
         pass
-    return fd, temp_name
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -152,9 +166,13 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+# The times a zip entry can hold: 1980-01-01 to 2107-12-31.
+_ZIP_FIRST, _ZIP_LAST = 315532800, 4354819199
+
+
 def _zip(out, collection: Path, timestamp: float) -> None:
     # Fixed entry times make the package depend on its input and timestamp only.
-    stamp = datetime.fromtimestamp(max(timestamp, 315532800), timezone.utc).timetuple()[:6]
+    stamp = datetime.fromtimestamp(min(max(timestamp, _ZIP_FIRST), _ZIP_LAST), timezone.utc).timetuple()[:6]
     # Stored, not compressed, as genanki does: compressing costs more time
     # than the rest of a large export's extras together.
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as package:
@@ -223,6 +241,9 @@ def export_from_store(
     command syncs first), keeps the cards of an added deck whose file has
     gone missing, and gives content, schedule and deck order in one read.
     """
+    for protected, what in store.protected_files():
+        if paths.same_file(path, protected):
+            raise OverwriteRefused(path, what)
     decks = [
         DeckInfo(record.id, record.title, f"From the article \u201c{record.source_title}\u201d.")
         for record in store.decks.records()

@@ -166,6 +166,10 @@ def deck_name(title: str) -> str:
     """The Anki deck name of an osteo-learn deck, under the common parent.
 
     ``::`` separates levels in Anki deck names, so it is replaced in a title.
+    The title is HTML-escaped: Anki puts the deck name into a card as it is
+    where a template asks for ``{{Deck}}``, so it must carry no markup.
     """
+    import html
+
     clean = " ".join(title.replace("::", ": ").split()) or "Untitled"
-    return f"{PARENT_DECK_NAME}::{clean}"
+    return f"{PARENT_DECK_NAME}::{html.escape(clean)}"

@@ -2,7 +2,9 @@
 
 The fields follow the note types of :mod:`osteo_learn.anki.models`. All card
 text is HTML-escaped, so ``<``, ``>`` and ``&`` show as written and no card
-can carry markup or script into Anki.
+can carry markup or script into Anki; so are the tags and the deck names,
+which Anki puts into a card as they are where a template asks for
+``{{Tags}}`` or ``{{Deck}}``.
 """
 
 from __future__ import annotations
@@ -107,10 +109,17 @@ _FIELDS = {
 }
 
 
+def tag_html(tags: str) -> str:
+    """A card's tags (space-separated) HTML-escaped, as Anki gets them."""
+    if "<" in tags or ">" in tags or "&" in tags or "'" in tags or '"' in tags:
+        return html.escape(tags)
+    return tags
+
+
 def note_tags(deck_id: str, card: Card) -> list[str]:
-    """Hierarchical Anki tags: the deck, the kind, and each of the card's tags."""
+    """Hierarchical Anki tags: the deck, the kind, and each of the card's tags (HTML-escaped)."""
     prefix = models.TAG_PREFIX
-    return [f"{prefix}::deck::{deck_id}", f"{prefix}::kind::{card.kind}", *(f"{prefix}::tag::{t}" for t in card.tags)]
+    return [f"{prefix}::deck::{deck_id}", f"{prefix}::kind::{card.kind}", *(f"{prefix}::tag::{tag_html(t)}" for t in card.tags)]
 
 
 def note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[tuple]:
@@ -131,7 +140,7 @@ def note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[t
         if tag_text is None:
             tag_text = heads[deck_id, kind] = f" {prefix}::deck::{deck_id} {prefix}::kind::{kind} "
         if tags:
-            tag_text += card_tag + between.join(tags.split()) + " "
+            tag_text += card_tag + between.join(tag_html(tags).split()) + " "
         fields = fields_of[kind](loads(content), source)
         # The sort field is the first.
         yield (first_id + number, guid(deck_id, card_id), model_ids[kind], mod, tag_text, fields, fields.partition("\x1f")[0])

@@ -5,7 +5,8 @@ Each command lives in a module of this package by what it is about
 :mod:`.export`, :mod:`.import_reviews`), thin: it parses arguments, calls the layers below and
 prints. Errors of the :class:`~osteo_learn.errors.OsteoError` family become
 a one-line message and exit 1; usage errors exit 2 (click); Ctrl-C exits
-130.
+130. Everything printed while a command runs, error messages included,
+goes through the terminal gate (:mod:`osteo_learn.terminal.gate`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ from osteo_learn.errors import OsteoError
 
 class _Group(UsageWithEveryError, click.Group):
     """Turns the project's errors into click's error message and exit 1, and
-    Ctrl-C into exit 130 (the shell's code for SIGINT), in one place."""
+    Ctrl-C into exit 130 (the shell's code for SIGINT), in one place; and
+    puts the terminal gate in front of stdout and stderr."""
+
+    def main(self, *args, **kwargs):
+        from osteo_learn.terminal.gate import gated
+
+        with gated():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -56,6 +64,7 @@ for command in (
     reports.stats,
     decks.check,
     decks.add_deck,
+    decks.remove_deck,
     config.config,
     export.export_command,
     import_reviews.import_reviews,

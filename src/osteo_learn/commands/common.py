@@ -20,13 +20,90 @@ if TYPE_CHECKING:
     from osteo_learn.store import Store
 
 
+MAX_REPEATS = 100
+"""How many times a repeatable option (``--deck``, ``--tag``) may be given."""
+
+MAX_COUNT = 1_000_000
+"""The largest count an option takes (``--new``, ``--limit``)."""
+
+
 class PathType(click.Path):
-    """click.Path giving a pathlib.Path, with pathlib imported only when a path is given (for a fast ``--help``)."""
+    """click.Path giving a pathlib.Path, with pathlib imported only when a path is given (for a fast
+    ``--help``); a path the system cannot even look at (a name too long, a loop of links) is a usage error."""
 
     def convert(self, value, param, ctx) -> Path:
+        import errno
+        import os
         from pathlib import Path
 
+        from osteo_learn.core.text import shown
+
+        try:
+            os.stat(value)
+        except OSError as error:
+            if error.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+                self.fail(f"{shown(value)}: {error.strerror}", param, ctx)
+        except ValueError as error:
+            self.fail(f"{shown(value)}: {error}", param, ctx)
         return Path(super().convert(value, param, ctx))
+
+
+class DeckId(click.ParamType):
+    """A deck id as decks write them: lowercase letters, digits, '.', '_', '-', at most 100 long."""
+
+    name = "ID"
+
+    def convert(self, value, param, ctx) -> str:
+        from osteo_learn.core import limits
+        from osteo_learn.core.text import shown
+
+        if not limits.valid_id(value):
+            self.fail(
+                f"'{shown(value)}' is not a deck id (lowercase letters, digits, '.', '_' or '-', "
+                f"at most {limits.MAX_ID_LENGTH} characters)",
+                param,
+                ctx,
+            )
+        return value
+
+
+class Tag(click.ParamType):
+    """A tag as cards carry them: one word of printable characters, at most 100 long."""
+
+    name = "TAG"
+
+    def convert(self, value, param, ctx) -> str:
+        from osteo_learn.core import limits
+        from osteo_learn.core.text import shown
+
+        if not limits.valid_tag(value):
+            self.fail(
+                f"'{shown(value)}' is not a tag (one word of printable characters, without spaces or quotes, "
+                f"at most {limits.MAX_TAG_LENGTH} characters)",
+                param,
+                ctx,
+            )
+        return value
+
+
+def at_most_value(limit: int):
+    """A callback refusing a number above ``limit`` (click's IntRange says the rest)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value: int | None):
+        if value is not None and value > limit:
+            raise click.BadParameter(f"{value} is more than {limit:,}", ctx, param)
+        return value
+
+    return check
+
+
+def _at_most(limit: int):
+    def check(ctx: click.Context, param: click.Parameter, values: tuple):
+        if len(values) > limit:
+            raise click.BadParameter(f"given {len(values):,} times; at most {limit}", ctx, param)
+        return values
+
+    return check
 
 
 class UsageWithEveryError:
@@ -56,9 +133,17 @@ def db_option(command):
     )(command)
 
 
+def deck_option(command):
+    return click.option(
+        "--deck", "deck_ids", multiple=True, type=DeckId(), callback=_at_most(MAX_REPEATS), help="Only this deck (repeatable)."
+    )(command)
+
+
 def deck_options(command):
-    command = click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only cards with this tag (repeatable).")(command)
-    return click.option("--deck", "deck_ids", multiple=True, metavar="ID", help="Only this deck (repeatable).")(command)
+    command = click.option(
+        "--tag", "tags", multiple=True, type=Tag(), callback=_at_most(MAX_REPEATS), help="Only cards with this tag (repeatable)."
+    )(command)
+    return deck_option(command)
 
 
 def json_option(command):
@@ -80,13 +165,18 @@ def open_study(db_path: Path | None) -> tuple[Store, Settings, datetime, date]:
 
 
 def known_decks(store, deck_ids: tuple[str, ...]) -> None:
+    from osteo_learn.core.text import shown
+
     known = store.decks.ids()
     for deck_id in deck_ids:
         if deck_id not in known:
-            raise OsteoError(f"no deck '{deck_id}' (decks: {', '.join(known) or 'none'})")
+            raise OsteoError(f"no deck '{shown(deck_id)}' (decks: {shown(', '.join(known) or 'none', 1000)})")
 
 
 def print_json(data) -> None:
+    """JSON for scripts: the exact text, with every character a terminal would act on escaped."""
     import json
 
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    from osteo_learn.core.text import json_safe
+
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))

@@ -1,4 +1,4 @@
-"""Deck files: ``check`` validates them, ``add-deck`` adds one to study."""
+"""Deck files: ``check`` validates them, ``add-deck`` adds one to study, ``remove-deck`` stops studying one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from osteo_learn.commands.common import Command, PathType, db_option
+from osteo_learn.commands.common import Command, DeckId, PathType, db_option
 from osteo_learn.errors import OsteoError
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
     """
     from osteo_learn.core import deck as deck_module
     from osteo_learn.core import lint
+    from osteo_learn.core.text import shown
     from osteo_learn.system import paths as locations
 
     files = list(paths) or locations.bundled_deck_files()
@@ -46,7 +47,7 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
             continue
         if deck.id in seen_ids:
             failed += 1
-            click.echo(f"{file}: deck id '{deck.id}' is already used by {seen_ids[deck.id]}", err=True)
+            click.echo(f"{shown(file, 1000)}: deck id '{deck.id}' is already used by {shown(seen_ids[deck.id], 1000)}", err=True)
             continue
         seen_ids[deck.id] = file
         found = lint.lint(deck)
@@ -56,7 +57,7 @@ def check(paths: tuple[Path, ...], strict: bool) -> None:
         counts = deck.count_by_kind()
         kinds = ", ".join(f"{n} {kind}" for kind, n in counts.items())
         note = f"; {len(found)} item-writing warning{'' if len(found) == 1 else 's'}" if found else ""
-        click.echo(f"{file}: ok, deck '{deck.id}': {sum(counts.values())} cards ({kinds}){note}")
+        click.echo(f"{shown(file, 1000)}: ok, deck '{deck.id}': {sum(counts.values())} cards ({kinds}){note}")
     if failed:
         raise OsteoError(f"{failed} of {len(files)} deck file(s) have problems")
     if strict and warned:
@@ -75,10 +76,39 @@ def add_deck(db_path: Path | None, path: Path) -> None:
     """
     from osteo_learn.store import library
 
-    store, _ = library.open_library(db_path)
+    from osteo_learn.core.text import clean, shown
+
+    store, warnings = library.open_library(db_path)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
     with store:
         deck, result = library.add_deck(store, path)
+    title = " ".join(clean(deck.title).split())
     click.echo(
-        f"Deck '{deck.id}' ({deck.title}) from {path}: {result.added} card(s) added, "
-        f"{result.updated} updated, {result.retired} retired."
+        f"Deck '{deck.id}' ({shown(title)}) from {shown(path, 1000)}: {result.added} card(s) added, "
+        f"{result.updated} updated, {result.retired} retired" + (f", {result.restored} restored." if result.restored else ".")
+    )
+
+
+@click.command(cls=Command, name="remove-deck")
+@db_option
+@click.argument("deck_id", metavar="ID", type=DeckId())
+def remove_deck(db_path: Path | None, deck_id: str) -> None:
+    """Stop studying a deck you added.
+
+    Its cards are retired: hidden from review, status and export, with their
+    schedules and review history kept. The deck file is left as it is; add
+    it again with `osteo-learn add-deck` to bring the cards back where they
+    were. The bundled decks cannot be removed (narrow a session with --deck).
+    """
+    from osteo_learn.core.text import shown
+    from osteo_learn.store import library
+
+    store, _ = library.open_library(db_path, sync=False)
+    with store:
+        file = next((r.file for r in store.decks.records() if r.id == deck_id), None)
+        retired = store.decks.remove(deck_id)
+    click.echo(
+        f"Removed deck '{deck_id}': {retired} card(s) retired, their history kept; "
+        f"{shown(file, 1000)} was left as it is (add-deck it to study it again)."
     )

@@ -34,6 +34,7 @@ def export_command(db_path: Path | None, deck_ids, tags, output: Path | None, wi
     from pathlib import Path
 
     from osteo_learn.anki import export
+    from osteo_learn.core.text import shown
 
     if output is not None and output.suffix.lower() != ".apkg":
         raise click.BadParameter(f"'{output}' must end in .apkg (Anki opens packages by that extension)", param_hint="-o")
@@ -41,14 +42,21 @@ def export_command(db_path: Path | None, deck_ids, tags, output: Path | None, wi
     with store:
         known_decks(store, deck_ids)
         path = output or Path(export.default_file_name(list(deck_ids) or store.decks.ids()))
-        summary = export.export_from_store(
-            store,
-            path,
-            deck_ids=deck_ids,
-            tags=tags,
-            with_progress=with_progress,
-            timestamp=now.timestamp(),
-            day_start_hour=settings.day_start_hour,
-        )
+        try:
+            summary = export.export_from_store(
+                store,
+                path,
+                deck_ids=deck_ids,
+                tags=tags,
+                with_progress=with_progress,
+                timestamp=now.timestamp(),
+                day_start_hour=settings.day_start_hour,
+            )
+        except export.OverwriteRefused as refused:
+            if output is None:
+                raise
+            raise click.BadParameter(
+                f"'{shown(output, 1000)}' is {refused.what}; the package would replace it. Give another path", param_hint="-o"
+            ) from None
     for line in export.summary_lines(summary):
         click.echo(line)

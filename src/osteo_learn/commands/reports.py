@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from osteo_learn.commands.common import Command, db_option, deck_options, json_option, known_decks, open_study, print_json
+from osteo_learn.commands.common import Command, db_option, deck_option, deck_options, json_option, known_decks, open_study, print_json
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -19,7 +19,8 @@ def status(db_path: Path | None, as_json: bool) -> None:
     """Show what is due today, per deck, without studying."""
     store, settings, _, today = open_study(db_path)
     with store:
-        decks = store.queue.per_deck(today)
+        studied = set(store.decks.ids())  # not those removed with remove-deck
+        decks = [d for d in store.queue.per_deck(today) if d.deck_id in studied]
         introduced = store.queue.new_introduced(today)
     new_today = max(0, settings.new_per_day - introduced)
     rows = [
@@ -60,7 +61,7 @@ def status(db_path: Path | None, as_json: bool) -> None:
 
 @click.command(cls=Command)
 @db_option
-@click.option("--deck", "deck_ids", multiple=True, metavar="ID", help="Only this deck (repeatable).")
+@deck_option
 @json_option
 def stats(db_path: Path | None, deck_ids, as_json: bool) -> None:
     """Show how your study is going: reviews per day, due cards ahead, retention,

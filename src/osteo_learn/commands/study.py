@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from osteo_learn.commands.common import Command, db_option, deck_options, known_decks, open_study
+from osteo_learn.commands.common import MAX_COUNT, Command, at_most_value, db_option, deck_options, known_decks, open_study
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 @click.command(cls=Command)
 @db_option
 @deck_options
-@click.option("--new", "new_limit", type=click.IntRange(0), default=None, metavar="N", help="Show N new cards in this session [default: what is left of new-per-day].")
-@click.option("--limit", "review_limit", type=click.IntRange(0), default=None, metavar="N", help="Show at most N due reviews in this session [default: what is left of reviews-per-day].")
+@click.option("--new", "new_limit", type=click.IntRange(0), callback=at_most_value(MAX_COUNT), default=None, metavar="N", help="Show N new cards in this session [default: what is left of new-per-day].")
+@click.option("--limit", "review_limit", type=click.IntRange(0), callback=at_most_value(MAX_COUNT), default=None, metavar="N", help="Show at most N due reviews in this session [default: what is left of reviews-per-day].")
 @click.pass_context
 def review(ctx: click.Context, db_path: Path | None, deck_ids, tags, new_limit: int | None, review_limit: int | None) -> None:
     """Study today's cards: due reviews first, then new cards.

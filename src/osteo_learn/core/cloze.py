@@ -2,7 +2,9 @@
 
 Every deletion number is its own card. When card ``n`` is asked, deletions
 numbered ``n`` are hidden (``[...]``, or ``[hint]``) and all others show
-their answer, as in Anki.
+their answer, as in Anki. Numbers go from 1 to :data:`MAX_NUMBER`; a
+longer one is read as ``MAX_NUMBER + 1`` (reported, never converted
+digit by digit). Everything here is linear in the length of the text.
 """
 
 from __future__ import annotations
@@ -11,9 +13,23 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# Non-greedy like Anki's own pattern; the optional hint follows a second "::".
-_DELETION = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
-_OPENING = re.compile(r"\{\{c(\d*)::")
+# A deletion is read as Anki's non-greedy pattern {{c(\d+)::(.*?)(?:::(.*?))?}}
+# reads it: it ends at the first "}}" after its opening, and its hint, if
+# any, follows the first "::" before that. Found by hand (deletions()), so
+# that an opening never closed costs one look ahead, not a scan per opening.
+_START = re.compile(r"\{\{c(\d++)::")
+_OPENING = re.compile(r"\{\{c(\d*+)::")
+
+MAX_NUMBER = 500
+"""The highest deletion number (a card each; Anki numbers its cards the same way)."""
+
+
+def number(digits: str) -> int:
+    """A deletion's number from its digits; anything above :data:`MAX_NUMBER` as ``MAX_NUMBER + 1``."""
+    significant = digits.lstrip("0")
+    if len(significant) > len(str(MAX_NUMBER)):
+        return MAX_NUMBER + 1
+    return min(int(significant or "0"), MAX_NUMBER + 1)
 
 
 @dataclass(frozen=True)
@@ -26,10 +42,21 @@ class Deletion:
 
 
 def deletions(text: str) -> list[Deletion]:
-    return [
-        Deletion(int(m.group(1)), m.group(2), m.group(3) or "", m.start(), m.end())
-        for m in _DELETION.finditer(text)
-    ]
+    """Every complete deletion, in reading order (they never overlap)."""
+    found = []
+    position = 0
+    while (m := _START.search(text, position)) is not None:
+        close = text.find("}}", m.end())
+        if close < 0:
+            break  # no deletion can close after this
+        separator = text.find("::", m.end(), close)
+        if separator < 0:
+            answer, hint = text[m.end() : close], ""
+        else:
+            answer, hint = text[m.end() : separator], text[separator + 2 : close]
+        found.append(Deletion(number(m.group(1)), answer, hint, m.start(), close + 2))
+        position = close + 2
+    return found
 
 
 def numbers(text: str) -> tuple[int, ...]:
@@ -45,17 +72,26 @@ def problems(text: str) -> list[str]:
     for d in found:
         if d.number < 1:
             issues.append(f"deletion {{{{c{d.number}::...}}}} must be numbered from c1")
+        elif d.number > MAX_NUMBER:
+            digits = text[d.start + 3 : d.start + 3 + 12]
+            digits = digits[: digits.find(":")] if ":" in digits else digits + "…"
+            issues.append(f"deletion c{digits} is numbered too high; deletions go from c1 to c{MAX_NUMBER}")
         if not d.answer.strip():
             issues.append(f"deletion c{d.number} is empty; put the hidden answer after 'c{d.number}::'")
     # An opening "{{cN::" that no complete deletion accounts for is a typo
     # (a missing "}}" or a missing number) that would show raw braces.
-    complete = {d.start for d in found}
+    # Deletions do not overlap and come in order: one pass over both.
+    spans = iter(found)
+    span = next(spans, None)
     for m in _OPENING.finditer(text):
-        if m.start() not in complete and not any(d.start < m.start() < d.end for d in found):
-            issues.append(
-                f"'{m.group(0)}' at character {m.start() + 1} is not a complete deletion "
-                "(write {{c1::answer}}, with a number and a closing '}}')"
-            )
+        while span is not None and span.end <= m.start():
+            span = next(spans, None)
+        if span is not None and span.start <= m.start() < span.end:
+            continue  # the deletion itself, or an opening inside its answer
+        issues.append(
+            f"'{m.group(0)[:16]}' at character {m.start() + 1} is not a complete deletion "
+            "(write {{c1::answer}}, with a number and a closing '}}')"
+        )
     return issues
 
 
@@ -68,15 +104,19 @@ def render(
 ) -> str:
     """The text of card ``active``: its deletions hidden, or revealed through ``mark``."""
 
-    def replace(m: re.Match[str]) -> str:
-        number, answer, hint = int(m.group(1)), m.group(2), m.group(3)
-        if number != active:
-            return answer
-        if reveal:
-            return mark(answer)
-        return f"[{hint}]" if hint else "[...]"
-
-    return _DELETION.sub(replace, text)
+    pieces = []
+    position = 0
+    for d in deletions(text):
+        pieces.append(text[position : d.start])
+        if d.number != active:
+            pieces.append(d.answer)
+        elif reveal:
+            pieces.append(mark(d.answer))
+        else:
+            pieces.append(f"[{d.hint}]" if d.hint else "[...]")
+        position = d.end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def answers(text: str, active: int) -> list[str]:

@@ -12,6 +12,17 @@ from datetime import date, datetime, timedelta, timezone
 
 DEFAULT_DAY_START_HOUR = 4
 
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9000, 12, 31)
+"""The study days osteo-learn works with. Bounded so that every date it
+computes from one (an interval of up to 100 years later, the statistics'
+windows, an Anki package's dates) stays a date Python and SQLite can hold."""
+
+
+def in_range(day: date) -> bool:
+    """Whether ``day`` is a study day osteo-learn works with (see :data:`FIRST_DAY`)."""
+    return FIRST_DAY <= day <= LAST_DAY
+
 
 def study_day(instant: datetime, day_start_hour: int = DEFAULT_DAY_START_HOUR) -> date:
     """The study day an instant counts for, in the instant's own time zone."""

@@ -6,6 +6,11 @@ fix them all in one pass. TOML itself carries no positions after parsing, so
 lines are found by a light scan of the text for ``[[cards]]`` headers and
 ``key =`` lines; when the file is written in another TOML style the
 messages still name the card id.
+
+Every size is bounded (:mod:`osteo_learn.core.limits`; files by
+:mod:`osteo_learn.core.files`), so a deck
+that passes the check can be stored, shown and exported; names, keys and
+values quoted in a message pass :func:`osteo_learn.core.text.shown`.
 """
 
 from __future__ import annotations
@@ -16,12 +21,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from osteo_learn.core import cloze
+from osteo_learn.core import cloze, files
+from osteo_learn.core.limits import (
+    ID_PATTERN,
+    MAX_ID_LENGTH,
+    MAX_NESTING,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    OPTION_COUNTS,
+    valid_id,
+    valid_tag,
+)
 from osteo_learn.core.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
+from osteo_learn.core.text import shown
 from osteo_learn.errors import OsteoError
 
-ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]*")
-_TAG_PATTERN = re.compile(r"[^\s\"]+")
 _TABLE_HEADER = re.compile(r"^\s*\[")
 _CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
 _KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
@@ -36,7 +52,6 @@ KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     Kind.CLOZE: (("text",), ("extra",)),
     Kind.VIGNETTE: (("stem", "question", "options", "answer", "explanation"), ()),
 }
-OPTION_COUNTS = (4, 5)
 _KIND_NAMES = frozenset(k.value for k in Kind)
 
 
@@ -50,8 +65,9 @@ class Problem:
     card_id: str | None = None
 
     def __str__(self) -> str:
-        place = f"{self.path}:{self.line}" if self.line else f"{self.path}"
-        card = f" card '{self.card_id}':" if self.card_id else ""
+        path = shown(self.path, limit=1000)
+        place = f"{path}:{self.line}" if self.line else f"{path}"
+        card = f" card '{shown(self.card_id)}':" if self.card_id else ""
         return f"{place}:{card} {self.message}"
 
 
@@ -74,28 +90,46 @@ def load(path: Path) -> Deck:
 
 
 def read_bytes(path: Path) -> bytes:
+    """The bytes of a deck file: a regular file of at most :data:`~osteo_learn.core.files.MAX_DECK_BYTES`."""
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise DeckError([Problem(path, "no such deck file")]) from None
-    except OSError as error:
-        raise DeckError([Problem(path, f"cannot be read: {error.strerror}")]) from None
+        return files.read_regular(path, files.MAX_DECK_BYTES, "deck file")
+    except files.FileRefused as refused:
+        raise DeckError([Problem(path, "no such deck file" if refused.missing else str(refused))]) from None
+
+
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def text_of(data: bytes) -> str:
+    """UTF-8 text, a byte order mark at the start dropped; raises ``ValueError`` saying why it is not."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    elif data.startswith(_UTF16_MARKS):
+        raise ValueError("is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ValueError(f"is not UTF-8 text ({error.reason} at byte {error.start}, line {line}); save it as UTF-8") from None
 
 
 def decode(data: bytes, path: Path) -> str:
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DeckError([Problem(path, f"is not UTF-8 text ({error.reason} at byte {error.start})")]) from None
+        return text_of(data)
+    except ValueError as error:
+        raise DeckError([Problem(path, str(error))]) from None
 
 
 def parse(text: str, path: Path) -> Deck:
     """Validate the text of a deck file; the source document is read relative to ``path``."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        line = _too_deep(text)
+        raise DeckError([Problem(path, f"invalid TOML: arrays or inline tables nested more than {MAX_NESTING} deep", line)]) from None
     except tomllib.TOMLDecodeError as error:
         position = _TOML_POSITION.search(str(error))
-        message = _TOML_POSITION.sub("", str(error)).strip()
+        message = shown(_TOML_POSITION.sub("", str(error)).strip(), limit=500)
         line = None
         if position and position.group(1):
             line = int(position.group(1))
@@ -110,6 +144,35 @@ def parse(text: str, path: Path) -> Deck:
         raise DeckError(sorted(checker.problems, key=lambda p: p.line or 0))
     assert deck is not None
     return deck
+
+
+# What a bracket count must skip: strings (multi-line first) and comments.
+_TOML_TOKENS = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*+"""'  # multi-line basic string
+    r"|'''(?:[^']|'(?!''))*+'''"  # multi-line literal string
+    r'|"(?:[^"\\\n]|\\.)*+"'  # basic string
+    r"|'[^'\n]*+'"  # literal string
+    r"|\#[^\n]*+"  # comment
+    r"|[\[\]{}\n]"
+)
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where arrays and inline tables first nest more than :data:`MAX_NESTING` deep."""
+    depth, line = 0, 1
+    for token in _TOML_TOKENS.finditer(text):
+        kind = token.group(0)
+        if kind in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif kind in "]}":
+            depth = max(0, depth - 1)
+        elif kind == "\n":
+            line += 1
+        else:
+            line += kind.count("\n")
+    return None
 
 
 @dataclass
@@ -154,11 +217,11 @@ class _Checker:
     def deck(self, data: dict[str, Any]) -> Deck | None:
         for key in data:
             if key not in DECK_FIELDS:
-                self.problem(f"unknown deck field '{key}' (known: {', '.join(DECK_FIELDS)})", self.lines.top.get(key))
-        deck_id = self.string(data, "id", self.lines.top)
+                self.problem(f"unknown deck field '{shown(key)}' (known: {', '.join(DECK_FIELDS)})", self.lines.top.get(key))
+        deck_id = self.string(data, "id", self.lines.top, limit=MAX_ID_LENGTH)
         if deck_id and not ID_PATTERN.fullmatch(deck_id):
-            self.problem(f"deck id '{deck_id}' {_ID_RULE}", self.lines.top.get("id"))
-        title = self.string(data, "title", self.lines.top)
+            self.problem(f"deck id '{shown(deck_id)}' {_ID_RULE}", self.lines.top.get("id"))
+        title = self.string(data, "title", self.lines.top, limit=MAX_TITLE_LENGTH)
         description = self.string(data, "description", self.lines.top)
         source = self.source(data.get("source"))
         raw_cards = data.get("cards")
@@ -202,18 +265,18 @@ class _Checker:
             return None
         for key in raw:
             if key not in SOURCE_FIELDS:
-                self.problem(f"unknown field '{key}' in [source] (known: title, file)", self.lines.source.get(key))
-        title = self.string(raw, "title", self.lines.source, where="[source] ")
-        file = self.string(raw, "file", self.lines.source, where="[source] ")
+                self.problem(f"unknown field '{shown(key)}' in [source] (known: title, file)", self.lines.source.get(key))
+        title = self.string(raw, "title", self.lines.source, where="[source] ", limit=MAX_TITLE_LENGTH)
+        file = self.string(raw, "file", self.lines.source, where="[source] ", limit=1000)
         if not file:
             return None
         path = self.path.parent / file
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, ValueError) as error:  # ValueError: not UTF-8, or a NUL in the name
-            reason = "no such file" if isinstance(error, FileNotFoundError) else f"cannot be read ({error})"
+            text = text_of(files.read_regular(path, files.MAX_SOURCE_BYTES, "source document"))
+        except (files.FileRefused, ValueError) as error:  # ValueError: not UTF-8
+            missing = isinstance(error, files.FileRefused) and error.missing
             self.problem(
-                f"source document '{file}' (looked for {path}): {reason}",
+                f"source document '{shown(file)}' (looked for {shown(path, limit=1000)}): {'no such file' if missing else error}",
                 self.lines.source.get("file", line),
             )
             return None
@@ -235,19 +298,21 @@ class _Checker:
             fail("missing or empty 'id'; give every card a stable id", "id")
         elif not ID_PATTERN.fullmatch(label):
             fail(f"id {_ID_RULE}", "id")
+        elif len(label) > MAX_ID_LENGTH:
+            fail(f"id is {len(label):,} characters; an id may have at most {MAX_ID_LENGTH}", "id")
         kind = raw.get("kind")
         if kind is None:
             fail(f"missing 'kind' (one of: {', '.join(Kind)})")
             return None
         if not isinstance(kind, str) or kind not in _KIND_NAMES:
-            fail(f"unknown kind {kind!r} (one of: {', '.join(Kind)})", "kind")
+            fail(f"unknown kind {_quoted(kind)} (one of: {', '.join(Kind)})", "kind")
             return None
         kind = Kind(kind)
         required, optional = KIND_FIELDS[kind]
         for key in raw:
             if key not in COMMON_FIELDS + required + optional:
                 known = ", ".join(COMMON_FIELDS + required + optional)
-                fail(f"unknown field '{key}' for a {kind} card (known: {known})", key)
+                fail(f"unknown field '{shown(key)}' for a {kind} card (known: {known})", key)
         tags = self.tags(raw.get("tags"), fail)
         excerpt = self.card_string(raw, "source", fail)
         if excerpt and source and normalise_space(excerpt) not in self.normalised_source:
@@ -277,8 +342,8 @@ class _Checker:
         options = self.options(raw.get("options"), fail)
         if options and answer and answer not in options:
             close = [o for o in options if normalise_space(o).casefold() == normalise_space(answer).casefold()]
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            fail(f"answer {answer!r} is not one of its options{hint}; copy one option exactly", "answer")
+            hint = f" (did you mean {_quoted(close[0])}?)" if close else ""
+            fail(f"answer {_quoted(answer)} is not one of its options{hint}; copy one option exactly", "answer")
         return Vignette(stem, question, options, answer, explanation)
 
     def options(self, raw: Any, fail) -> tuple[str, ...]:
@@ -290,13 +355,17 @@ class _Checker:
             fail("'options' must be a list of strings", "options")
             return ()
         options = tuple(o.strip() for o in raw)
+        for option in options:
+            if len(option) > MAX_TEXT_LENGTH:
+                fail(f"an option is {len(option):,} characters; a text may have at most {MAX_TEXT_LENGTH:,}", "options")
+                return ()
         if len(options) not in OPTION_COUNTS:
             fail(f"has {len(options)} options; a vignette needs {counts}", "options")
         if any(not o for o in options):
             fail("an option is empty", "options")
         repeated = sorted({o for o in options if o and options.count(o) > 1})
         if repeated:
-            fail(f"options repeat: {', '.join(map(repr, repeated))}", "options")
+            fail(f"options repeat: {', '.join(map(_quoted, repeated))}", "options")
         return options
 
     def tags(self, raw: Any, fail) -> tuple[str, ...]:
@@ -308,9 +377,14 @@ class _Checker:
             return ()
         if not raw:
             fail("'tags' is empty; give the card at least one topic tag", "tags")
+        if len(raw) > MAX_TAGS:
+            fail(f"has {len(raw):,} tags; a card may have at most {MAX_TAGS}", "tags")
+            return ()
         for tag in raw:
-            if not (_TAG_PATTERN.fullmatch(tag) and tag.isprintable()):
-                fail(f"tag {tag!r} must be one word of printable characters, without spaces or quotes", "tags")
+            if len(tag) > MAX_TAG_LENGTH:
+                fail(f"tag {_quoted(tag)} is {len(tag):,} characters; a tag may have at most {MAX_TAG_LENGTH}", "tags")
+            elif not valid_tag(tag):
+                fail(f"tag {_quoted(tag)} {TAG_RULE}", "tags")
         return tuple(raw)
 
     def card_string(self, raw: dict[str, Any], key: str, fail, required: bool = True) -> str:
@@ -324,9 +398,12 @@ class _Checker:
             return ""
         if required and not value.strip():
             fail(f"'{key}' is empty", key)
+        if len(value) > MAX_TEXT_LENGTH:
+            fail(f"'{key}' is {len(value):,} characters; a text may have at most {MAX_TEXT_LENGTH:,}", key)
+            return ""
         return value.strip()
 
-    def string(self, data: dict[str, Any], key: str, lines: dict[str, int], where: str = "") -> str:
+    def string(self, data: dict[str, Any], key: str, lines: dict[str, int], where: str = "", limit: int = MAX_TEXT_LENGTH) -> str:
         value = data.get(key)
         line = lines.get(key)
         if value is None:
@@ -337,10 +414,29 @@ class _Checker:
             return ""
         if not value.strip():
             self.problem(f"{where}field '{key}' is empty", line)
+        if len(value.strip()) > limit:
+            self.problem(f"{where}field '{key}' is {len(value.strip()):,} characters; it may have at most {limit:,}", line)
+            return ""
         return value.strip()
 
 
 _ID_RULE = "must be lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+TAG_RULE = "must be one word of printable characters, without spaces or quotes"
+
+
+def _quoted(value: Any) -> str:
+    """A value from the deck quoted in a message: a string as Python writes it
+    (escapes for what is not printable), cut when long; a number as it is;
+    anything else by its type."""
+    if isinstance(value, str):
+        if len(value) > 200:
+            return f"{value[:200]!r}… ({len(value):,} characters)"
+        return repr(value)
+    if isinstance(value, (bool, int, float)):
+        return shown(repr(value))
+    return _toml_type(value)
 
 
 def _toml_type(value: Any) -> str:

@@ -158,12 +158,16 @@ def _vignette_cues(item: Vignette) -> Iterator[tuple[str, str, str]]:
 
 
 def _source_cues(card: Card) -> Iterator[tuple[str, str, str]]:
+    """The source must hold at least the answer, and speak of it. A case's
+    source backs its explanation (why the key is right), so the key and the
+    explanation together must share a word with it."""
     answer = _answer_text(card)
     if not answer:
         return
+    backed = f"{answer} {card.content.explanation}" if isinstance(card.content, Vignette) else answer
     if len(card.source) < len(answer):
         yield "short-source", f"the source ({len(card.source)} characters) is shorter than the answer it supports ({len(answer)}); quote the whole passage", "source"
-    elif _content_words(answer) and not _content_words(answer) & _content_words(card.source):
+    elif _content_words(backed) and not _content_words(backed) & _content_words(card.source):
         yield "unrelated-source", "the source shares no content word with the answer; quote the passage that states it", "source"
 
 
@@ -184,10 +188,10 @@ def _shown_answers(deck: Deck) -> Iterator[tuple[Card, str, str, str]]:
     words the other card asks with, the deck's topic words (those in more
     than a quarter of its fronts) left out. Naming a term in passing is no
     giveaway; "narrowing of the spinal canal (spinal stenosis)" on one card
-    is, for a card asking what narrowing of the spinal canal is called. A
-    front listing two or more deletions of a cloze prints its set. Cases are
+    is, for a card asking what narrowing of the spinal canal is called. Cases are
     left out on both sides: a stem states findings other cards ask about,
-    and a key is decided by its case.
+    and a key is decided by its case. A front listing two or more deletions
+    of a cloze beside a word of that cloze's context prints its set.
 
     Linear in the deck: each front's word runs are looked up among the
     answers; an answer found in more than :data:`COMMON_ANSWER` fronts is a
@@ -204,6 +208,10 @@ def _shown_answers(deck: Deck) -> Iterator[tuple[Card, str, str, str]]:
         for answer in _short_answers(card):
             if _content_words(answer):
                 answers[tuple(_words(answer))].append((index, answer, in_set))
+    answers_of: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+    for run, owners in answers.items():
+        for owner, _, _ in owners:
+            answers_of[owner].append(run)
     found = [(index, sorted(set(_runs(words, answers)))) for index, (_, words, _) in enumerate(prompts)]
     seen_in = Counter(run for _, runs in found for run in runs)
     for index, runs in found:
@@ -216,7 +224,7 @@ def _shown_answers(deck: Deck) -> Iterator[tuple[Card, str, str, str]]:
                 if owner == index:
                     continue
                 if in_set:
-                    listed[owner].add(answer)
+                    listed[owner].add(run)
                 cue = prompts[owner][2] - _content_words(answer) - topic
                 shared = cue & card_words
                 if len(shared) >= max(2, len(cue) / 2):
@@ -228,12 +236,15 @@ def _shown_answers(deck: Deck) -> Iterator[tuple[Card, str, str, str]]:
                         _prompt_field(card),
                     )
         for owner, shown in sorted(listed.items()):
-            if len(shown) >= 2:
+            # The set printed in the cloze's own context (a word of it beside them).
+            context = prompts[owner][2] - {_singular(word) for run in answers_of[owner] for word in run} - topic
+            if len(shown) >= 2 and context & card_words:
+                terms = ", ".join(_quote(" ".join(run)) for run in sorted(shown))
                 yield (
                     card,
                     "shows-answer",
-                    f"lists {len(shown)} of the deletions of cloze '{prompts[owner][0].id}' ({', '.join(map(_quote, sorted(shown)))}): "
-                    "it prints that card's answers; ask without them",
+                    f"lists {len(shown)} of the deletions of cloze '{prompts[owner][0].id}' ({terms}) in its context "
+                    f"({', '.join(sorted(context & card_words))}): it prints that card's answers; ask without them",
                     _prompt_field(card),
                 )
 

@@ -25,12 +25,14 @@ May import: :mod:`osteo_learn.core`, :mod:`osteo_learn.system` and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from osteo_learn.store.cards import Cards
-from osteo_learn.store.connection import Database
+from osteo_learn.store.connection import Database, translate
 from osteo_learn.store.decks import Decks
 from osteo_learn.store.log import Log
 from osteo_learn.store.queue import Queue
@@ -80,6 +82,18 @@ class Store:
     def read_only(self) -> bool:
         return self.db.read_only
 
+    def protected_files(self) -> list[tuple[Path, str]]:
+        """The files no output may replace, each with what it is: the database and
+        its side files, and every deck file and source document the store knows."""
+        found = [(self.path, f"the database {self.path}")]
+        found += [(self.path.with_name(self.path.name + side), f"the {side} file of the database {self.path}") for side in ("-wal", "-shm", "-journal")]
+        for deck_id, file, source in self.conn.execute("SELECT id, file, source_path FROM decks"):
+            if file:
+                found.append((Path(file), f"the file of the deck '{deck_id}' ({file})"))
+            if source:
+                found.append((Path(source), f"the source document of the deck '{deck_id}' ({source})"))
+        return found
+
     def check_writable(self) -> None:
         """Raise :class:`~osteo_learn.errors.StoreError` now if the database cannot be written."""
         self.db.check_writable()
@@ -87,8 +101,24 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @contextmanager
+    def failing_cleanly(self) -> Iterator[None]:
+        """Turn what SQLite says about a damaged file or a failing disk, met
+        while reading or writing, into a :class:`~osteo_learn.errors.StoreError`
+        naming the database; anything else (a bug) passes as it is."""
+        try:
+            yield
+        except Exception as error:
+            translated = translate(self.path, error)
+            if translated is None:
+                raise
+            raise translated from None
+
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
+        translated = translate(self.path, exc) if exc is not None else None
+        if translated is not None:
+            raise translated from None

@@ -2,26 +2,51 @@
 
 A file that is not an osteo-learn database, a damaged one, or one written
 by a newer version is refused before anything is written, and left exactly
-as it was. Every write runs in its own ``BEGIN IMMEDIATE`` transaction
+as it was: so are a FIFO, a device or anything else that is not a regular
+file, and the ``-wal``, ``-shm`` or ``-journal`` file of a database. Every
+write runs in its own ``BEGIN IMMEDIATE`` transaction
 (:meth:`Database.write`), so two processes on one database queue behind
 each other (``busy_timeout``) instead of failing, and a change is durable
-once the ``with`` block ends. A failure to write (a full disk, a read-only
-file) becomes a :class:`~osteo_learn.errors.StoreError` saying so.
+once the ``with`` block ends. The first write of a connection checks the
+file first (``PRAGMA quick_check``), so a damaged file is never written
+to. A failure to write (a full disk, a read-only file) becomes a
+:class:`~osteo_learn.errors.StoreError` saying so.
+
+Processes that start together are safe. A new database is built whole in a
+scratch folder beside it (:mod:`osteo_learn.system.scratch`) and linked
+into place under its name, which fails if another process got there
+first: so a process finds no file, or a complete current database, never
+one half made. Its identity (schema version, application id, objects) is
+read in one statement, a migration re-reads it inside its write lock, and
+the few moments SQLite reports "busy" without waiting (switching to WAL,
+opening while another process closes) are waited out here.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
+from osteo_learn.core import files
+from osteo_learn.core.text import shown
 from osteo_learn.errors import StoreError
 from osteo_learn.store import schema
+from osteo_learn.system import scratch
 
 BUSY_TIMEOUT_MS = 30_000
 _SQLITE_HEADER = b"SQLite format 3\x00"
+# Waiting out a "busy" SQLite reports without calling its busy handler:
+# this many tries, this far apart (as long as BUSY_TIMEOUT_MS in all).
+_BUSY_TRIES = 600
+_BUSY_PAUSE_S = BUSY_TIMEOUT_MS / 1000 / _BUSY_TRIES
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+T = TypeVar("T")
 
 
 class Database:
@@ -31,6 +56,7 @@ class Database:
         self.path = path
         self.conn = conn
         self.read_only = read_only
+        self._checked = False  # the file passed quick_check, inside a write lock
 
     @classmethod
     def open(cls, path: Path) -> Database:
@@ -43,15 +69,22 @@ class Database:
         read, and every write is refused with a clear error.
         """
         path = Path(path)
-        _refuse_foreign_file(path)
-        read_only = path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
-        if not path.exists():
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise StoreError(f"cannot create the folder for the database {path}: {error.strerror}") from None
-            if not os.access(path.parent, os.W_OK):
-                raise StoreError(f"cannot create the database {path}: the folder {path.parent} is read-only")
+        try:
+            return cls._open(path)
+        except OSError as error:  # a name too long, a loop of links, no permission to look
+            raise StoreError(f"cannot open the database {shown(path, 1000)}: {files.reason(error)}") from None
+
+    @classmethod
+    def _open(cls, path: Path) -> Database:
+        _refuse_side_file(path)
+        blocker = next((parent for parent in path.parents if parent.is_file()), None)
+        if blocker is not None:
+            raise StoreError(f"cannot create the database {path}: {blocker} is a file, not a folder")
+        if not _refuse_foreign_file(path):
+            _create(path)
+        read_only = not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+        if not read_only:
+            scratch.sweep(path.parent)  # what a process killed while creating a database left
         try:
             conn = _connect(path, read_only)
         except sqlite3.Error as error:
@@ -67,7 +100,7 @@ class Database:
     def _prepare(self) -> None:
         try:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            version, app_id, tables = self._identity()
+            version, app_id, tables = _patiently(self._identity)
         except sqlite3.DatabaseError as error:
             if _damaged(error):
                 raise StoreError(f"{self.path} is not a usable osteo-learn database ({error}); it was left untouched") from None
@@ -75,26 +108,32 @@ class Database:
         schema.check_identity(self.path, version, app_id, tables)
         if version < schema.VERSION:
             self._migrate()
+        try:
+            schema.check_objects(self.path, self.conn)
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{self.path} is not a usable osteo-learn database ({error}); it was left untouched") from None
         if self.read_only:
             return
         try:
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            _patiently(lambda: self.conn.execute("PRAGMA journal_mode = WAL").fetchone())
         except sqlite3.DatabaseError as error:
             raise StoreError(_write_failure(self.path, error)) from None
         self.conn.execute("PRAGMA foreign_keys = ON")
 
     def _identity(self) -> tuple[int, int, int]:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        return version, app_id, tables
+        # One statement, so one snapshot: another process may be migrating.
+        return self.conn.execute(
+            "SELECT (SELECT user_version FROM pragma_user_version),"
+            " (SELECT application_id FROM pragma_application_id), (SELECT count(*) FROM sqlite_master)"
+        ).fetchone()
 
     def _migrate(self) -> None:
         with self.write():
             # Re-read inside the lock: another process may have migrated first.
             version, app_id, tables = self._identity()
             schema.check_identity(self.path, version, app_id, tables)
-            schema.migrate(self.conn, version)
+            if version < schema.VERSION:
+                schema.migrate(self.conn, version)
 
     def close(self) -> None:
         self.conn.close()
@@ -113,6 +152,8 @@ class Database:
         except sqlite3.OperationalError as error:
             raise StoreError(_write_failure(self.path, error)) from None
         try:
+            if not self._checked:
+                self._check_sound()
             yield self.conn
             self.conn.commit()
         except sqlite3.OperationalError as error:
@@ -121,6 +162,22 @@ class Database:
         except BaseException:
             self._rollback()
             raise
+
+    def _check_sound(self) -> None:
+        """Refuse to write to a damaged file: its pages are checked once, before the first write."""
+        try:
+            found = [row[0] for row in self.conn.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as error:
+            if not _damaged(error):
+                raise
+            found = [str(error)]
+        if found != ["ok"]:
+            self._rollback()
+            raise StoreError(
+                f"{self.path} is damaged ({shown('; '.join(found), 300)}); nothing was written to it: "
+                "restore it from a backup (osteo-learn can still read what is intact)"
+            )
+        self._checked = True
 
     def connect(self) -> sqlite3.Connection:
         """Another connection to the same database, opened as this one was
@@ -148,24 +205,32 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
     return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
 
 
-def _refuse_foreign_file(path: Path) -> None:
-    """Refuse, before SQLite touches it, a path that is not an SQLite database."""
-    if path.is_dir():
-        raise StoreError(f"{path} is a folder; give the path of a database file")
+def _refuse_side_file(path: Path) -> None:
+    """Refuse the -wal, -shm or -journal file of a database given as a database:
+    opening it as one would destroy what it holds for the database beside it."""
+    for suffix in _SIDE_FILES:
+        if path.name.endswith(suffix) and len(path.name) > len(suffix):
+            main = path.with_name(path.name[: -len(suffix)])
+            if main.is_file():
+                raise StoreError(
+                    f"{path} is the {suffix} file of the database {main}, not a database; "
+                    f"give the path of {main} itself. Both were left untouched"
+                )
+
+
+def _refuse_foreign_file(path: Path) -> bool:
+    """Refuse, before SQLite touches it, a path that is not an SQLite database; return
+    whether there is a file (a regular one) at ``path``."""
     try:
-        with path.open("rb") as file:
-            header = file.read(100)
-    except FileNotFoundError:
-        return
-    except NotADirectoryError:
-        blocker = next((p for p in path.parents if p.is_file()), path.parent)
-        raise StoreError(f"cannot create the database {path}: {blocker} is a file, not a folder") from None
-    except OSError as error:
-        raise StoreError(f"cannot read the database {path}: {error.strerror}") from None
+        header = files.read_start(path, 100, "database file")
+    except files.FileRefused as refused:
+        raise StoreError(f"{shown(path, 1000)} {refused}; it was left untouched") from None
+    if header is None:
+        return False
     if not header or _hot_journal(path):
         # A process was killed in the middle of a write: SQLite puts the file
         # back as it was from the journal when it opens it.
-        return
+        return True
     if not header.startswith(_SQLITE_HEADER):
         raise StoreError(f"{path} is not an osteo-learn database (not an SQLite file); it was left untouched")
     page_size = int.from_bytes(header[16:18], "big")
@@ -178,6 +243,84 @@ def _refuse_foreign_file(path: Path) -> None:
             f"{path} is truncated ({path.stat().st_size} of {pages * page_size} bytes); "
             "it was left untouched: restore it from a backup"
         )
+    return True
+
+
+def _create(path: Path) -> None:
+    """A new, current, empty database at ``path``, or the one another process made there first.
+
+    Built whole in a scratch folder beside ``path`` (in WAL mode, migrated),
+    then hard-linked into place, which never replaces a file: a process
+    starting at the same moment sees no file or this complete one. Where
+    the file system has no hard links, the file is left for SQLite to
+    create and migrated in place under the write lock.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"cannot create the folder for the database {path}: {files.reason(error)}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise StoreError(f"cannot create the database {path}: the folder {path.parent} is read-only")
+    try:
+        with scratch.folder(path) as work:
+            built = work / "new.db"
+            conn = sqlite3.connect(built, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                schema.migrate(conn, 0)
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            try:
+                os.link(built, path)
+            except FileExistsError:
+                pass  # another process made it first: that one is used
+            except OSError:
+                return  # no hard links here: SQLite creates it, migrated in place
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot create the database {path}: {_reason(path, error)}; nothing was written") from None
+    except OSError as error:
+        raise StoreError(f"cannot create the database {path}: {files.reason(error)}; nothing was written") from None
+
+
+def _patiently(read: Callable[[], T]) -> T:
+    """``read()``, tried again while SQLite says "busy" without having waited
+    (it does not call its busy handler in every case), up to BUSY_TIMEOUT_MS."""
+    for _ in range(_BUSY_TRIES - 1):
+        try:
+            return read()
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+            time.sleep(_BUSY_PAUSE_S)
+    return read()
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(error)
+
+
+def translate(path: Path, error: BaseException) -> StoreError | None:
+    """A database error met while reading or writing, as the student's error;
+    ``None`` for anything that is not the file's or the disk's fault (a bug).
+    A damaged row (:class:`~osteo_learn.store.rows.DamagedRow`) gets the
+    database's name in front."""
+    from osteo_learn.store.rows import DamagedRow
+
+    if isinstance(error, DamagedRow):
+        return None if error.path is not None else DamagedRow(str(error), path)
+    if not isinstance(error, sqlite3.DatabaseError):
+        return None
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name == "SQLITE_NOTADB" or name.startswith("SQLITE_CORRUPT"):
+        return StoreError(
+            f"{path} is damaged ({error}); nothing more was written to it: restore it from a backup"
+        )
+    if name.startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN")):
+        return StoreError(f"cannot use the database {path}: {_reason(path, error)}; nothing was changed")
+    return None
 
 
 _JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")

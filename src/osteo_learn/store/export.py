@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from osteo_learn.store.connection import Database
-from osteo_learn.store.rows import card_filters
+from osteo_learn.store.rows import CARD_COLUMNS, DAMAGED_ANSWER, DAMAGED_CARD, DamagedRow, StoredCard, card_filters, stored_day
 from osteo_learn.store.schema import INSTANT_MS
 
 # Opens a new connection to the student's database, as the store opened its own.
@@ -74,6 +74,17 @@ class ExportSelection:
         row = self._conn.execute(f"SELECT EXISTS (SELECT 1 FROM cards AS c WHERE {self._where})", self._params).fetchone()
         return not row[0]
 
+    def check(self) -> None:
+        """Raise :class:`~osteo_learn.store.rows.DamagedRow` for the first selected card
+        whose row is damaged (the export reads them in SQL, past the checks of
+        :class:`~osteo_learn.store.rows.StoredCard`)."""
+        row = self._conn.execute(
+            f"SELECT {CARD_COLUMNS} FROM cards AS c WHERE {self._where} AND {DAMAGED_CARD} LIMIT 1", self._params
+        ).fetchone()
+        if row is not None:
+            StoredCard(row).check()
+            raise StoredCard(row).damaged(ValueError("it holds what no deck or answer writes"))
+
     def fingerprint(self) -> tuple[int, int]:
         """How many cards, and the sum of their keys: to check that another
         connection (:class:`AnkiLogWriter`) saw the same cards."""
@@ -102,7 +113,7 @@ class ExportSelection:
     def schedule_span(self) -> tuple[date | None, int]:
         """The earliest due date of the reviewed cards, and how many are reviewed."""
         due, reviewed = self._number().execute(f"SELECT min(c.due), count(c.due){self._FROM}").fetchone()
-        return (date.fromisoformat(due) if due else None), reviewed
+        return (stored_day(due, "a due date") if due else None), reviewed
 
     def write_anki_cards(
         self,
@@ -211,6 +222,7 @@ class AnkiLogWriter:
         conn = self._connect()
         self._conn = conn
         try:
+            conn.execute("PRAGMA temp_store = MEMORY")  # its TEMP tables, not in the system's temporary folder
             self._check_cancelled()
             conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
             conn.execute("PRAGMA export_collection.journal_mode = OFF")
@@ -226,6 +238,15 @@ class AnkiLogWriter:
                 self._params,
             )
             cards = tuple(conn.execute("SELECT count(*), total(card) FROM temp.selected").fetchone())
+            damaged = conn.execute(
+                "SELECT r.id FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card"
+                f" WHERE r.undone_at IS NULL AND {DAMAGED_ANSWER} LIMIT 1"
+            ).fetchone()
+            if damaged is not None:
+                raise DamagedRow(
+                    f"the answer {damaged[0]} of the review log is damaged in the database (its time, day or"
+                    " schedule is not one an answer writes); restore the database from a backup"
+                )
             # Rows go in one at a time in log order, so the previous entry's id
             # is the rowid this connection inserted last: last_insert_rowid().
             # A row in a TEMP table sets it below any instant to start with.
@@ -286,11 +307,18 @@ class Export:
         """
         where, params = card_filters(deck_ids, tags)
         conn = self._db.conn
+        # In memory: the system's temporary folder may be full, or the
+        # disk of the package (nothing is written to the database itself).
+        conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute(SELECTION_TABLE)
         try:
             conn.execute("DELETE FROM temp.export_selection")
             conn.commit()
             yield ExportSelection(conn, self._db.connect, " AND ".join(["c.retired = 0", *where]), params)
         finally:
-            conn.rollback()
-            conn.execute("DROP TABLE IF EXISTS temp.export_selection")
+            # Tidying a TEMP table never fails an export whose package is written.
+            try:
+                conn.rollback()
+                conn.execute("DROP TABLE IF EXISTS temp.export_selection")
+            except sqlite3.Error:
+                pass

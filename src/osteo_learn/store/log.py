@@ -28,6 +28,11 @@ from osteo_learn.store.schema import INSTANT_MS
 _TIME_ORDER = f"{INSTANT_MS}, id"
 
 
+class UndoConflict(StoreError):
+    """An answer that can no longer be undone: the card was answered again since
+    (in another session); the answer stands and nothing was changed."""
+
+
 class Log:
     """``store.log``: record, undo, read, replay and merge answers."""
 
@@ -96,7 +101,7 @@ class Log:
                 (review.card_pk, review_id),
             ).fetchone()
             if later:
-                raise StoreError(f"answer {review_id} is not the card's latest answer; undo the later ones first")
+                raise UndoConflict(f"answer {review_id} is not the card's latest answer; undo the later ones first")
             conn.execute("UPDATE reviews SET undone_at = ? WHERE id = ?", (utc_text(instant), review_id))
             merge.replay_card(conn, review.card_pk)
         return self.get(review_id)

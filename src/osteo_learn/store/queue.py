@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from osteo_learn.store.connection import Database
-from osteo_learn.store.rows import CARD_COLUMNS, StoredCard, card_filters, select_cards
+from osteo_learn.store.rows import CARD_COLUMNS, StoredCard, card_filters, select_cards, stored_day
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Queue:
         where, params = card_filters(deck_ids, tags)
         sql = " AND ".join(["c.due > ?", "c.retired = 0", *where])
         row = self._db.conn.execute(f"SELECT min(c.due) FROM cards AS c WHERE {sql}", [after.isoformat(), *params]).fetchone()
-        return date.fromisoformat(row[0]) if row[0] else None
+        return stored_day(row[0], "a due date") if row[0] else None
 
     def per_deck(self, today: date) -> list[DeckCounts]:
         """Per deck: due today, new available, learned, retired, next due after today."""
@@ -71,7 +71,7 @@ class Queue:
             " FROM decks d ORDER BY d.rank, d.id",
             (today.isoformat(),),
         ).fetchall()
-        return [DeckCounts(*row[:6], date.fromisoformat(row[6]) if row[6] else None) for row in found]
+        return [DeckCounts(*row[:6], stored_day(row[6], "a due date") if row[6] else None) for row in found]
 
     def new_introduced(self, day: date) -> int:
         """New cards first studied on the study day ``day`` (answers not undone)."""

@@ -4,6 +4,14 @@ Every room of the store reads cards and answers through these, so a card's
 text (JSON) and schedule, and an answer's states before and after, are
 decoded in one place. Also here: the SQL conditions that narrow a query to
 some decks and tags, shared by the rooms.
+
+This is also where what is read is checked. A row edited by hand or
+damaged (an interval of 0, text that is not JSON, a date that is not one, a
+field of 50 MB) raises :class:`DamagedRow`, naming the card and what is
+wrong, never a ``KeyError`` or a ``ValueError`` from deep inside. A valid
+row holds only what a valid deck and SM-2 can produce, within the same
+bounds (:mod:`osteo_learn.core.limits`). For the reads done in SQL alone (an
+export), :data:`DAMAGED_CARD` and :data:`DAMAGED_ANSWER` say the same in SQL.
 """
 
 from __future__ import annotations
@@ -11,11 +19,29 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from osteo_learn.core import sm2
+from osteo_learn.core import cloze, sm2
 from osteo_learn.core.cards import Basic, Card, Cloze, Content, Kind, Vignette
 from osteo_learn.core.history import AnswerKind
+from osteo_learn.core.days import in_range
+from osteo_learn.core.limits import MAX_TEXT_LENGTH, OPTION_COUNTS, valid_id
+from osteo_learn.core.text import shown
+from osteo_learn.errors import StoreError
+
+MAX_EASE = 100_000
+"""The highest EF stored, in hundredths (1000.0: SM-2 never comes near)."""
+MAX_COUNT = 1_000_000
+"""The most repetitions or lapses stored."""
+
+
+class DamagedRow(StoreError):
+    """A row of the database that no deck and no answer could have written; once the
+    store knows which database (``path``), its name leads the message."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(f"{path}: {message}" if path is not None else message)
+        self.path = path
 
 ReviewKind = AnswerKind
 """How an answer counted: the first review of a new card, a scheduled
@@ -47,15 +73,35 @@ class StoredCard:
     @property
     def card(self) -> Card:
         if self._card is None:
-            _, _, card_id, _, kind, tags, fields, source = self._row[:8]
-            self._card = Card(card_id, tuple(tags.split()), source, content(kind, fields))
+            _, deck_id, card_id, ordinal, kind, tags, fields, source = self._row[:8]
+            try:
+                if not (valid_id(deck_id) and valid_id(card_id)):
+                    raise ValueError("its deck or card id is not one a deck can have")
+                if not isinstance(source, str) or len(source) > MAX_TEXT_LENGTH:
+                    raise ValueError(f"its source excerpt is {_size(source)}")
+                found = content(kind, fields)
+                if isinstance(found, Cloze) and ordinal not in found.numbers():
+                    raise ValueError(f"its text has no deletion c{ordinal}")
+                card = Card(card_id, tuple(tags.split()), source, found)
+            except (TypeError, ValueError) as error:
+                raise self.damaged(error) from None
+            self._card = card
         return self._card
 
     @property
     def state(self) -> sm2.CardState:
         if self._state is None:
-            self._state = state(*self._row[9:15])
+            try:
+                self._state = state(*self._row[9:15])
+            except (TypeError, ValueError) as error:
+                raise self.damaged(error) from None
         return self._state
+
+    def damaged(self, error: Exception) -> DamagedRow:
+        return DamagedRow(
+            f"the card {shown(self.label)} (row {self.pk}) is damaged in the database: {shown(error, 300)}; "
+            "restore the database from a backup (or, for its text, add its deck file again with add-deck)"
+        )
 
     @property
     def sibling_key(self) -> tuple[str, str]:
@@ -66,6 +112,11 @@ class StoredCard:
     def label(self) -> str:
         suffix = f" c{self.ordinal}" if self.kind == Kind.CLOZE else ""
         return f"{self.deck_id}/{self.card_id}{suffix}"
+
+    def check(self) -> StoredCard:
+        """Decode the whole row now; raise :class:`DamagedRow` if it is damaged."""
+        self.card, self.state  # noqa: B018 - decoding checks
+        return self
 
     def _key(self) -> tuple:
         return (self.pk, self.deck_id, self.card, self.ordinal, self.state, self.retired)
@@ -134,14 +185,58 @@ STATE_COLUMNS = "reps, ease, interval, due, lapses, last_review"
 """A card's SM-2 state in ``cards``, in the order of :func:`state` and :func:`state_values`."""
 
 
+# Each kind's fields as stored: (required text fields, optional text fields).
+_TEXT_FIELDS = {
+    Kind.BASIC: (("front", "back"), ()),
+    Kind.CLOZE: (("text",), ("extra",)),
+    Kind.VIGNETTE: (("stem", "question", "answer", "explanation"), ()),
+}
+
+
 def content(kind: str, fields: str) -> Content:
-    """A card's content from its kind and its fields as stored (JSON)."""
-    data = json.loads(fields)
+    """A card's content from its kind and its fields as stored (JSON); ``ValueError`` saying what is wrong."""
+    if kind not in _TEXT_FIELDS:
+        raise ValueError(f"its kind {kind!r} is not basic, cloze or vignette")
+    if not isinstance(fields, str) or len(fields) > 8 * MAX_TEXT_LENGTH:
+        raise ValueError(f"its text (fields) is {_size(fields)}")
+    try:
+        data = json.loads(fields)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"its text (fields) is not valid JSON ({shown(error, 100)})") from None
+    required, optional = _TEXT_FIELDS[Kind(kind)]
+    if not isinstance(data, dict):
+        raise ValueError("its text (fields) is not a JSON object")
+    allowed = set(required) | set(optional) | ({"options"} if kind == Kind.VIGNETTE else set())
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValueError(f"its text (fields) has an unknown field {shown(unknown[0])!r}")
+    for name in required + optional:
+        value = data.get(name, "" if name in optional else None)
+        if not isinstance(value, str) or len(value) > MAX_TEXT_LENGTH:
+            raise ValueError(f"its field {name!r} is {_size(value)}")
     if kind == Kind.BASIC:
         return Basic(**data)
     if kind == Kind.CLOZE:
+        text = data["text"]
+        if not cloze.numbers(text) or any(n > cloze.MAX_NUMBER for n in cloze.numbers(text)):
+            raise ValueError("its text has no cloze deletion from c1 to c500")
         return Cloze(**data)
-    return Vignette(**{**data, "options": tuple(data["options"])})
+    options = data.get("options")
+    if (
+        not isinstance(options, list)
+        or len(options) not in OPTION_COUNTS
+        or not all(isinstance(o, str) and len(o) <= MAX_TEXT_LENGTH for o in options)
+    ):
+        raise ValueError(f"its options are not a list of {' or '.join(map(str, OPTION_COUNTS))} texts")
+    if data["answer"] not in options:
+        raise ValueError("its answer is not one of its options")
+    return Vignette(**{**data, "options": tuple(options)})
+
+
+def _size(value) -> str:
+    if isinstance(value, str):
+        return f"{len(value):,} characters long; a text may have at most {MAX_TEXT_LENGTH:,}"
+    return f"{'missing' if value is None else 'not text'}"
 
 
 def fields(content: Content) -> str:
@@ -151,17 +246,41 @@ def fields(content: Content) -> str:
 
 
 def state(reps, ease, interval, due, lapses, last_review) -> sm2.CardState:
-    """An SM-2 state from its columns (all NULL while the card is new)."""
-    if due is None:
+    """An SM-2 state from its columns (all NULL while the card is new); ``ValueError`` or
+    ``TypeError`` saying what is wrong."""
+    if due is None and last_review is None and reps is None and ease is None and interval is None and lapses is None:
         return sm2.CardState.new()
+    for name, value, high in (("repetitions", reps, MAX_COUNT), ("lapses", lapses, MAX_COUNT), ("ease", ease, MAX_EASE)):
+        if isinstance(value, int) and not isinstance(value, bool) and value > high:
+            raise ValueError(f"{name} must be at most {high:,}, not {value:,}")
     return sm2.ReviewedCard(
         repetitions=reps,
         ease=ease,
         interval=interval,
-        due=date.fromisoformat(due),
+        due=day(due, "due"),
         lapses=lapses,
-        last_review=date.fromisoformat(last_review),
+        last_review=day(last_review, "last_review"),
     )
+
+
+def day(text, name: str = "day") -> date:
+    """A study day as stored (ISO, within :data:`osteo_learn.core.days.FIRST_DAY` .. ``LAST_DAY``);
+    ``ValueError`` saying what is wrong."""
+    try:
+        found = date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {shown(repr(text), 60)}") from None
+    if not in_range(found) or found.isoformat() != text:
+        raise ValueError(f"{name} must be a date from 1900-01-01 to 9000-12-31 written YYYY-MM-DD, not {text!r}")
+    return found
+
+
+def stored_day(text, what: str) -> date:
+    """A study day read by a query (a due date, the day of an answer); :class:`DamagedRow` if it is not one."""
+    try:
+        return day(text)
+    except ValueError as error:
+        raise DamagedRow(f"{what} in the database is damaged: {error}; restore the database from a backup") from None
 
 
 def state_values(state: sm2.CardState) -> tuple:
@@ -190,22 +309,65 @@ def instant_sql(ms: str) -> str:
 
 
 def review(row: Sequence) -> Review:
-    """A :class:`Review` from a row of :data:`REVIEW_COLUMNS`."""
-    review_id, card_pk, reviewed_at, day, grade, kind = row[:6]
+    """A :class:`Review` from a row of :data:`REVIEW_COLUMNS`; :class:`DamagedRow` if it is damaged."""
+    review_id, card_pk, reviewed_at, answer_day, grade, kind = row[:6]
     before, after = row[6:12], row[12:18]
     duration_ms, undone_at = row[18:20]
-    return Review(
-        review_id,
-        card_pk,
-        reviewed_at,
-        date.fromisoformat(day),
-        sm2.Grade(grade),
-        kind,
-        state(*before),
-        state(*after),
-        duration_ms,
-        undone_at,
-    )
+    try:
+        if kind not in (ReviewKind.NEW, ReviewKind.REVIEW, ReviewKind.REPEAT):
+            raise ValueError(f"its kind {kind!r} is not new, review or repeat")
+        try:
+            datetime.fromisoformat(reviewed_at)
+        except (TypeError, ValueError):
+            raise ValueError(f"reviewed_at must be an instant, not {shown(repr(reviewed_at), 60)}") from None
+        return Review(
+            review_id,
+            card_pk,
+            reviewed_at,
+            day(answer_day),
+            sm2.Grade(grade),
+            kind,
+            state(*before),
+            state(*after),
+            duration_ms,
+            undone_at,
+        )
+    except (TypeError, ValueError) as error:
+        raise DamagedRow(
+            f"the answer {review_id} of the review log is damaged in the database: {shown(error, 300)}; "
+            "restore the database from a backup"
+        ) from None
+
+
+# The same checks in SQL, for reads done in SQL alone (an export): a card
+# (``cards AS c``) or an answer (``reviews AS r``) that no deck or answer
+# could have written. (Kinds, grades and the state columns being all NULL
+# together are the schema's own CHECKs.)
+_SQL_DAY = "(date({0}) IS {0} AND {0} BETWEEN '1900-01-01' AND '9000-12-31')"
+DAMAGED_CARD = (
+    "(NOT json_valid(c.fields) OR json_type(c.fields) IS NOT 'object'"
+    f" OR length(c.fields) > {8 * MAX_TEXT_LENGTH} OR length(c.source) > {MAX_TEXT_LENGTH}"
+    " OR (c.kind = 'basic' AND (json_type(c.fields, '$.front') IS NOT 'text' OR json_type(c.fields, '$.back') IS NOT 'text'))"
+    " OR (c.kind = 'cloze' AND (json_type(c.fields, '$.text') IS NOT 'text'"
+    "  OR json_type(c.fields, '$.extra') NOT IN ('text') AND json_type(c.fields, '$.extra') IS NOT NULL))"
+    " OR (c.kind = 'vignette' AND (json_type(c.fields, '$.stem') IS NOT 'text' OR json_type(c.fields, '$.question') IS NOT 'text'"
+    "  OR json_type(c.fields, '$.explanation') IS NOT 'text' OR json_type(c.fields, '$.answer') IS NOT 'text'"
+    "  OR json_type(c.fields, '$.options') IS NOT 'array'"
+    "  OR NOT EXISTS (SELECT 1 FROM json_each(c.fields, '$.options') AS o WHERE o.value = json_extract(c.fields, '$.answer'))))"
+    " OR (c.due IS NOT NULL AND NOT (" + _SQL_DAY.format("c.due") + " AND " + _SQL_DAY.format("c.last_review")
+    + f" AND c.interval BETWEEN 1 AND {sm2.MAX_INTERVAL} AND c.ease BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
+    f" AND c.reps BETWEEN 0 AND {MAX_COUNT} AND c.lapses BETWEEN 0 AND {MAX_COUNT}"
+    " AND julianday(c.due) - julianday(c.last_review) = c.interval)))"
+)
+"""A condition on ``cards AS c`` true for a card row :class:`StoredCard` would refuse
+(the checks an export in SQL relies on)."""
+
+DAMAGED_ANSWER = (
+    "(julianday(r.reviewed_at) IS NULL OR NOT " + _SQL_DAY.format("r.day")
+    + f" OR r.interval_after NOT BETWEEN 1 AND {sm2.MAX_INTERVAL} OR r.ease_after NOT BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
+    " OR (r.interval_before IS NOT NULL AND r.interval_before NOT BETWEEN 1 AND 36500))"
+)
+"""A condition on ``reviews AS r`` true for an answer an export in SQL could not carry."""
 
 
 def card_filters(deck_ids: Sequence[str], tags: Sequence[str]) -> tuple[list[str], list]:

@@ -295,6 +295,34 @@ def check_identity(path: Path, version: int, application_id: int, objects: int) 
         )
 
 
+# What the code relies on being there, whatever later migrations add: the
+# tables and the view, and the triggers that keep the review log append-only.
+REQUIRED_OBJECTS = {
+    ("table", "decks"),
+    ("table", "cards"),
+    ("table", "reviews"),
+    ("table", "settings"),
+    ("trigger", "reviews_no_delete"),
+    ("trigger", "reviews_only_undo"),
+    ("table", "anki_answers"),
+    ("table", "replayed_reviews"),
+    ("trigger", "anki_answers_append_only_delete"),
+    ("trigger", "anki_answers_append_only_update"),
+    ("view", "review_log"),
+}
+
+
+def check_objects(path: Path, conn: sqlite3.Connection) -> None:
+    """Refuse a database of our version that lacks a table or trigger (edited by hand, or damaged)."""
+    found = set(conn.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger', 'view')"))
+    missing = sorted(REQUIRED_OBJECTS - found)
+    if missing:
+        names = ", ".join(f"the {kind} '{name}'" for kind, name in missing)
+        raise SchemaError(
+            f"{path} lacks {names} (it was edited or damaged); it was left untouched: restore it from a backup"
+        )
+
+
 def migrate(conn: sqlite3.Connection, version: int) -> None:
     """Apply the migrations after ``version``, inside the caller's transaction."""
     from sqlite_utils import Database

@@ -14,7 +14,7 @@ from itertools import islice
 
 from osteo_learn.core import sm2
 from osteo_learn.store.connection import Database
-from osteo_learn.store.rows import StoredCard, card_filters, log_filter, select_cards
+from osteo_learn.store.rows import StoredCard, card_filters, log_filter, select_cards, stored_day
 
 MATURE_INTERVAL = 21
 """A card is *mature* once its interval reaches 21 days (Anki's line), *young* before."""
@@ -54,7 +54,7 @@ class Stats:
             f"SELECT day, count(*) FROM reviews WHERE day >= ? AND undone_at IS NULL{where} GROUP BY day",
             [since.isoformat(), *params],
         )
-        return {date.fromisoformat(day): count for day, count in found}
+        return {stored_day(day, "the day of an answer"): count for day, count in found}
 
     def retention(self, since: date, deck_ids: Sequence[str] = ()) -> Retention:
         """Scheduled reviews (not new cards, not same-day repeats, as the replay
@@ -100,7 +100,7 @@ class Stats:
         found = self._db.conn.execute(
             f"SELECT c.due, count(*) FROM cards AS c WHERE {sql} GROUP BY c.due", [first.isoformat(), last.isoformat(), *params]
         )
-        return {date.fromisoformat(day): count for day, count in found}
+        return {stored_day(day, "a due date"): count for day, count in found}
 
     def card_counts(self, today: date, deck_ids: Sequence[str] = ()) -> CardCounts:
         """Cards by state: new, young (interval under 21 days), mature, retired; and due today."""

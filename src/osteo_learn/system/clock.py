@@ -8,6 +8,10 @@ demonstrations and simulations:
   (a time without an offset is taken as local time);
 * ``OSTEO_LEARN_TODAY``: an ISO date, taken as noon local time that day.
 
+Either must lie from 1900-01-02 to 9000-12-31 (so that every study day is
+in :data:`osteo_learn.core.days.FIRST_DAY` .. ``LAST_DAY``); so must the
+system clock.
+
 What a study day is, given an instant, is in :mod:`osteo_learn.core.days`.
 """
 
@@ -15,9 +19,15 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
+from osteo_learn.core.days import FIRST_DAY, LAST_DAY
 from osteo_learn.errors import OsteoError
+
+# The first study day starts on the day after FIRST_DAY (a day-start hour
+# counts the small hours for the day before).
+_FIRST = FIRST_DAY + timedelta(days=1)
+_RANGE = f"from {_FIRST.isoformat()} to {LAST_DAY.isoformat()}"
 
 
 class ClockError(OsteoError):
@@ -31,15 +41,37 @@ def now() -> datetime:
         try:
             parsed = datetime.fromisoformat(instant)
         except ValueError:
-            raise ClockError(f"OSTEO_LEARN_NOW={instant!r} is not an ISO date and time") from None
+            raise ClockError(f"OSTEO_LEARN_NOW={_quoted(instant)} is not an ISO date and time") from None
+        _check_range(parsed.date(), f"OSTEO_LEARN_NOW={_quoted(instant)}")
         return parsed if parsed.tzinfo else parsed.astimezone()
     day = os.environ.get("OSTEO_LEARN_TODAY")
     if day:
         try:
-            return datetime.combine(date.fromisoformat(day), datetime.min.time()).replace(hour=12).astimezone()
+            parsed_day = date.fromisoformat(day)
         except ValueError:
-            raise ClockError(f"OSTEO_LEARN_TODAY={day!r} is not an ISO date (YYYY-MM-DD)") from None
-    return datetime.now(timezone.utc).astimezone()
+            raise ClockError(f"OSTEO_LEARN_TODAY={_quoted(day)} is not an ISO date (YYYY-MM-DD)") from None
+        _check_range(parsed_day, f"OSTEO_LEARN_TODAY={_quoted(day)}")
+        return datetime.combine(parsed_day, datetime.min.time()).replace(hour=12).astimezone()
+    current = datetime.now(timezone.utc).astimezone()
+    _check_range(current.date(), f"the system clock ({current.isoformat(timespec='seconds')})")
+    return current
+
+
+def _check_range(day: date, what: str) -> None:
+    if not _FIRST <= day <= LAST_DAY:
+        raise ClockError(f"{what} is outside the dates osteo-learn works with ({_RANGE}); give a date in that range")
+
+
+def _quoted(value: str) -> str:
+    from osteo_learn.core.text import shown
+
+    return repr(shown(value))
+
+
+def real_seconds() -> float:
+    """Seconds since the epoch by the system clock, overrides ignored: for
+    comparing with the times the file system keeps."""
+    return time.time()
 
 
 def elapsed() -> float:

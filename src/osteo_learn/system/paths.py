@@ -43,3 +43,17 @@ def default_db_path() -> Path:
     if override:
         return Path(override).expanduser()
     return data_dir() / DB_FILENAME
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: by real path (links resolved; either may
+    not exist yet), or by device and inode (a hard link)."""
+    try:
+        if os.path.realpath(a) == os.path.realpath(b):
+            return True
+    except (OSError, ValueError):
+        pass
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False

@@ -1,4 +1,9 @@
-"""Text laid out for a terminal: how many columns it takes, and wrapping."""
+"""Text laid out for a terminal: how many columns it takes, and wrapping.
+
+Both are linear in the length of the text: each character is measured
+once (a word longer than a line included), so a field of any size is laid
+out in time proportional to it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,18 @@ import unicodedata
 from typing import TextIO
 
 
+def char_width(char: str) -> int:
+    """Columns one character takes: wide characters two, combining marks and joiners none."""
+    if unicodedata.combining(char) or char in "\u200b\u200c\u200d\ufeff":
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
+
+
 def width_of(text: str) -> int:
     """Columns ``text`` takes: wide characters two, combining marks none."""
-    total = 0
-    for char in text:
-        if unicodedata.combining(char) or char in "\u200b\u200c\u200d\ufeff":
-            continue
-        total += 2 if unicodedata.east_asian_width(char) in "WF" else 1
-    return total
+    if text.isascii():
+        return len(text)
+    return sum(map(char_width, text))
 
 
 def terminal_width(stream: TextIO, default: int = 80) -> int:
@@ -41,18 +50,14 @@ def wrap(text: str, width: int, indent: str = "") -> str:
         line, used = "", 0
         for word in paragraph.split():
             size = width_of(word)
-            while size > room:
-                # Break a very long word: fill the rest of this line, or a new one.
+            if size > room:
+                # Break a very long word into lines of its own; its last
+                # piece goes on as a word.
                 if line:
                     out.append(indent + line)
                     line, used = "", 0
-                cut, taken = 0, 0
-                while cut < len(word) and taken + width_of(word[cut]) <= room:
-                    taken += width_of(word[cut])
-                    cut += 1
-                cut = max(cut, 1)
-                out.append(indent + word[:cut])
-                word = word[cut:]
+                *full, word = _pieces(word, room)
+                out.extend(indent + piece for piece in full)
                 size = width_of(word)
             if not word:
                 continue
@@ -62,3 +67,18 @@ def wrap(text: str, width: int, indent: str = "") -> str:
             line, used = (f"{line} {word}", used + 1 + size) if line else (word, size)
         out.append(indent + line)
     return "\n".join(out)
+
+
+def _pieces(word: str, room: int) -> list[str]:
+    """``word`` cut into pieces of at most ``room`` columns, filled greedily, in one pass."""
+    if word.isascii():
+        return [word[at : at + room] for at in range(0, len(word), room)]
+    pieces, start, taken = [], 0, 0
+    for at, char in enumerate(word):
+        size = char_width(char)
+        if taken + size > room and at > start:
+            pieces.append(word[start:at])
+            start, taken = at, 0
+        taken += size
+    pieces.append(word[start:])
+    return pieces

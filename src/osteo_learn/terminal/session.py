@@ -39,6 +39,7 @@ from osteo_learn.core.queue import Entry
 from osteo_learn.core.settings import Settings
 from osteo_learn.errors import OsteoError
 from osteo_learn.store import Store
+from osteo_learn.store.log import UndoConflict
 from osteo_learn.store.rows import Review, StoredCard
 from osteo_learn.system import clock
 from osteo_learn.terminal import summary
@@ -400,8 +401,19 @@ class Session:
         if not self.answers:
             self.complain("Nothing to undo in this session.", "")
             return
-        last = self.answers.pop()
-        self.store.log.undo(last.review.id, self.instant())
+        last = self.answers[-1]
+        try:
+            self.store.log.undo(last.review.id, self.instant())
+        except UndoConflict:
+            # Another session answered this card since: its answer builds on
+            # this one, which therefore stays; the session goes on.
+            self.complain(
+                f"Cannot undo grade {int(last.review.grade)} of {last.entry.card.label}: another session answered "
+                "this card since, so this answer stays saved.",
+                "",
+            )
+            return
+        self.answers.pop()
         # Committed: put the queue back and show the card again.
         self.states[last.entry.card.pk] = last.review.before
         self.queue.undo()
