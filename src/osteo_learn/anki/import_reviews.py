@@ -103,10 +103,13 @@ def import_reviews(store: Store, path: Path, *, now: datetime, today: date, day_
         return merge_package(store, package, now=now, today=today, day_start_hour=day_start_hour, dry_run=dry_run)
 
 
-def merge_package(store: Store, package: Package, *, now: datetime, today: date, day_start_hour: int, dry_run: bool = False) -> Imported:
-    """Merge the answers of an open package into the store's log."""
+def merge_package(
+    store: Store, package: Package, *, now: datetime, today: date, day_start_hour: int, dry_run: bool = False, not_older: bool = False
+) -> Imported:
+    """Merge the answers of an open package into the store's log (``not_older``: see
+    :func:`osteo_learn.store.merge.merge_answers`)."""
     reading = read_answers(package, store.cards.keys(), day_start_hour=day_start_hour, today=today)
-    merged = store.log.merge(reading.answers_file, package=package.path.name, now=now, dry_run=dry_run)
+    merged = store.log.merge(reading.answers_file, package=package.path.name, now=now, dry_run=dry_run, not_older=not_older)
     return Imported(reading, merged, dry_run)
 
 

@@ -13,6 +13,7 @@ deleted (triggers in the schema refuse it).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -131,9 +132,28 @@ class Log:
         )
         return history.replay((date.fromisoformat(day), grade) for day, grade in found)
 
-    def merge(self, incoming: Path, *, package: str, now: datetime, dry_run: bool = False) -> merge.MergeResult:
+    def merge(self, incoming: Path, *, package: str, now: datetime, dry_run: bool = False, not_older: bool = False) -> merge.MergeResult:
         """Add the answers given in Anki that the log lacks (see :func:`merge.merge_answers`)."""
-        return merge.merge_answers(self._db, incoming, package=package, now=now, dry_run=dry_run)
+        return merge.merge_answers(self._db, incoming, package=package, now=now, dry_run=dry_run, not_older=not_older)
+
+    def standing(self, cards: Iterable[int]) -> Iterator[tuple]:
+        """The answers that stand of ``cards``, card by card, each card's in time order,
+        as the replay judges them: (card, instant in ms, study day, grade, kind,
+        interval before, interval after, EF after in hundredths, duration in ms)."""
+        conn = self._db.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_cards (card INTEGER PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.wanted_cards")
+        conn.executemany("INSERT OR IGNORE INTO temp.wanted_cards VALUES (?)", ((card,) for card in cards))
+        ms = INSTANT_MS.replace("reviewed_at", "r.reviewed_at")
+        try:
+            yield from conn.execute(
+                f"SELECT r.card, {ms}, r.day, r.grade, r.kind, r.interval_before, r.interval_after, r.ease_after, r.duration_ms"
+                " FROM temp.wanted_cards AS w CROSS JOIN review_log AS r ON r.card = w.card"
+                f" WHERE r.undone_at IS NULL ORDER BY r.card, {ms}, r.id"
+            )
+        finally:
+            conn.execute("DELETE FROM temp.wanted_cards")
+            conn.commit()
 
     def newest_imported(self) -> int | None:
         """Anki's id (its instant in ms) of the newest answer ever imported, if any."""

@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 from osteo_learn.core import history, sm2
 from osteo_learn.core.days import utc_text
+from osteo_learn.errors import StoreError
 from osteo_learn.store import rows
 from osteo_learn.store.connection import Database
 from osteo_learn.store.schema import INSTANT_MS
@@ -247,17 +248,33 @@ class _Groups:
 # -- answers from Anki -----------------------------------------------------------------
 
 
-def merge_answers(db: Database, incoming: Path, *, package: str, now: datetime, dry_run: bool = False) -> MergeResult:
+class OlderThanImported(StoreError):
+    """The answers given in Anki stop before the newest one imported before: they come
+    from an older copy of the collection. Nothing was merged."""
+
+    def __init__(self, newest_known: int):
+        super().__init__(f"the answers stop before the newest one imported before (Anki's id {newest_known})")
+        self.newest_known = newest_known
+
+
+def merge_answers(
+    db: Database, incoming: Path, *, package: str, now: datetime, dry_run: bool = False, not_older: bool = False
+) -> MergeResult:
     """Add the answers of the :data:`INCOMING` table in the file ``incoming`` that the
     log does not hold yet, and bring every card they touch in step with its
     replay, in one write transaction (with ``dry_run``, in one read that writes
     nothing). ``package`` names the file they came from, for the record.
+
+    With ``not_older``, raise :class:`OlderThanImported` (merging nothing) when
+    none of the answers given in Anki (those imported before, and the new
+    ones; not the desk's own answers that Anki holds) is as new as the newest
+    answer imported before.
     """
     conn = db.conn
     conn.execute("ATTACH DATABASE ? AS incoming", (str(incoming),))
     try:
         with _transaction(db, dry_run) as conn:
-            return _merge(conn, package, utc_text(now))
+            return _merge(conn, package, utc_text(now), not_older)
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.merge_fresh")
         conn.execute("DETACH DATABASE incoming")
@@ -276,7 +293,7 @@ def _transaction(db: Database, dry_run: bool):
         db.conn.rollback()
 
 
-def _merge(conn: sqlite3.Connection, package: str, imported_at: str) -> MergeResult:
+def _merge(conn: sqlite3.Connection, package: str, imported_at: str, not_older: bool) -> MergeResult:
     result = MergeResult()
     result.answers = conn.execute("SELECT count(*) FROM incoming.answers").fetchone()[0]
     result.newest_known = conn.execute("SELECT max(revlog_id) FROM main.anki_answers").fetchone()[0]
@@ -299,6 +316,13 @@ def _merge(conn: sqlite3.Connection, package: str, imported_at: str) -> MergeRes
     )
     result.merged = conn.execute("SELECT count(*) FROM temp.merge_fresh").fetchone()[0]
     result.known = result.answers - result.merged
+    if not_older and result.newest_known is not None and not conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM incoming.answers AS a WHERE a.revlog_id >= ?1"
+        " AND (EXISTS (SELECT 1 FROM main.anki_answers AS k WHERE k.card = a.card AND k.revlog_id = a.revlog_id)"
+        " OR EXISTS (SELECT 1 FROM temp.merge_fresh AS f WHERE f.card = a.card AND f.revlog_id = a.revlog_id)))",
+        (result.newest_known,),
+    ).fetchone()[0]:
+        raise OlderThanImported(result.newest_known)
     if not result.merged:
         return result
     cards = [card for (card,) in conn.execute("SELECT DISTINCT card FROM temp.merge_fresh ORDER BY card")]
