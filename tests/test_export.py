@@ -487,6 +487,9 @@ def genanki_collection(path: Path) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_note_guid_is_genanki_guid_of_deck_id_and_card_id(deck_id, card_id):
+    from osteo_learn.core.guid import BASE91
+
+    assert list(BASE91) == genanki.util.BASE91_TABLE
     assert notes.note_guid(deck_id, card_id) == genanki.guid_for(deck_id, card_id)
 
 

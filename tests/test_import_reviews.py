@@ -616,7 +616,7 @@ def test_a_deck_export_lacking_a_card_in_a_filtered_deck_says_so(fresh_phone):
 def test_an_answers_study_day_is_counted_as_at_the_desk_across_time_zones_and_clock_changes(zone, monkeypatch):
     import time as clock
 
-    from osteo_learn.anki.import_reviews import study_day_sql
+    from osteo_learn.store.imports import study_day_sql
     from osteo_learn.core.days import study_day as desk_day
 
     monkeypatch.setenv("TZ", zone)

@@ -95,6 +95,14 @@ def test_new_database_is_created_with_current_schema_in_wal_mode(tmp_path):
         assert tables[table].rstrip().endswith("STRICT"), table
 
 
+def test_sync_gives_each_new_card_its_notes_guid_in_anki(store, tmp_path):
+    import genanki
+
+    sync(store, make_deck(tmp_path, basic("one") + CLOZE))
+    found = store.conn.execute("SELECT card_id, ord, guid FROM cards ORDER BY id").fetchall()
+    assert found == [(card_id, ordinal, genanki.guid_for("demo", card_id)) for card_id, ordinal in (("one", 1), ("letters", 1), ("letters", 2))]
+
+
 def test_sync_adds_every_cloze_deletion_as_its_own_new_card(store, tmp_path):
     result = sync(store, make_deck(tmp_path, basic("one") + CLOZE))
     assert (result.added, result.updated, result.retired) == (3, 0, 0)
@@ -439,6 +447,10 @@ def test_database_from_an_older_schema_is_migrated_with_its_data(tmp_path):
         assert applied == [first, *later]
         card = store.cards.get(7)
         assert card.card.content.front == "Q?"
+        # Migration 0003 gives every card its note's GUID in Anki.
+        from osteo_learn.core.guid import note_guid
+
+        assert store.conn.execute("SELECT guid FROM cards WHERE id = 7").fetchone() == (note_guid("demo", "one"),)
         assert card.state == sm2.review(sm2.CardState.new(), 5, date(2026, 1, 1)) == store.log.replay(7)
 
 

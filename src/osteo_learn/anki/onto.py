@@ -47,7 +47,7 @@ from osteo_learn.core import sm2
 from osteo_learn.core.files import reason
 from osteo_learn.core.text import shown
 from osteo_learn.store import Store
-from osteo_learn.store.merge import OlderThanImported
+from osteo_learn.store.imports import OlderThanImported
 from osteo_learn.system import paths, scratch
 
 COLLECTION_PACKAGE = "Anki Collection Package (.colpkg)"
@@ -78,7 +78,7 @@ def export_onto(store: Store, phone: Path, path: Path, *, now: datetime, today: 
         if paths.same_file(path, protected):
             raise OverwriteRefused(path, what)
     folder = _writable_folder(path)
-    with open_package(phone) as package:
+    with open_package(phone, check=True) as package:
         if package.kind != "colpkg":
             raise OntoRefused(
                 f"{phone} is a deck package, not the phone's whole collection: only a whole collection can give"
@@ -86,7 +86,7 @@ def export_onto(store: Store, phone: Path, path: Path, *, now: datetime, today: 
                 " File > Export; AnkiDroid: menu > Export collection) and run this again; nothing was written"
             )
         try:
-            imported = merge_package(store, package, now=now, today=today, day_start_hour=day_start_hour, not_older=True)
+            imported = merge_package(store, package, now=now, today=today, day_start_hour=day_start_hour, not_older=True, mapping=True)
         except OlderThanImported as older:
             when = datetime.fromtimestamp(older.newest_known / 1000, timezone.utc).astimezone()
             raise OntoRefused(
@@ -138,12 +138,11 @@ def _reschedule(collection: Path, store: Store, imported: Imported, onto: Onto, 
     conn = sqlite3.connect(collection)
     conn.create_collation("unicase", unicase)
     try:
-        conn.execute("ATTACH DATABASE ? AS reading", (str(imported.reading.answers_file),))
         config = _config(conn)
         onto.fsrs = bool(config.get("fsrs"))
         (crt,) = conn.execute("SELECT crt FROM col").fetchone()
         zero = day_zero(config, crt)
-        cards = {card: cid for cid, card in conn.execute("SELECT cid, card FROM reading.mapped WHERE card IS NOT NULL AND NOT retired")}
+        cards = {card: cid for cid, card in imported.merge.mapping}
         onto.cards = len(cards)
         onto.rescheduled = _write_schedules(conn, store, cards, zero, int(now.timestamp()))
         onto.answers_added = _write_answers(conn, store, cards)

@@ -149,21 +149,25 @@ class Package:
 
 
 @contextmanager
-def open_package(path: Path | str, *, max_bytes: int | None = None, temp_dir: Path | str | None = None) -> Iterator[Package]:
+def open_package(
+    path: Path | str, *, max_bytes: int | None = None, temp_dir: Path | str | None = None, check: bool = True
+) -> Iterator[Package]:
     """Open the Anki package at ``path``: its collection unpacked into a temporary
     folder (in ``temp_dir``, else the system's), removed on leaving.
 
     Raises :class:`PackageError` for a file that is not a package Anki wrote
     or that osteo-learn cannot read, and before unpacking more than
     ``max_bytes`` (default :data:`MAX_BYTES`, read when called) or more than the
-    temporary folder's free space.
+    temporary folder's free space. ``check`` runs SQLite's ``quick_check`` over
+    the whole collection first (a reader that reads only part of it may leave
+    that to SQLite, which checks every page it reads).
     """
     path = Path(path)
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     archive = _open_zip(path)
     try:
         with tempfile.TemporaryDirectory(prefix="osteo-learn-package-", dir=temp_dir) as work:
-            package = _unpack(path, archive, Path(work), max_bytes)
+            package = _unpack(path, archive, Path(work), max_bytes, check)
             try:
                 yield package
             finally:
@@ -277,7 +281,7 @@ def _media_entries(data: bytes) -> Iterator[MediaFile]:
 # -- unpacking ------------------------------------------------------------------
 
 
-def _unpack(path: Path, archive: zipfile.ZipFile, work: Path, max_bytes: int) -> Package:
+def _unpack(path: Path, archive: zipfile.ZipFile, work: Path, max_bytes: int, check: bool) -> Package:
     entries = tuple(info.filename for info in archive.infolist())
     names = set(entries)
     version = _version(path, archive, names)
@@ -289,7 +293,7 @@ def _unpack(path: Path, archive: zipfile.ZipFile, work: Path, max_bytes: int) ->
         _stream(path, archive, entry, out, zstd=version == 3, max_bytes=max_bytes, folder=work)
     conn = _connect(path, entry, target)
     try:
-        schema = _check_collection(path, entry, conn)
+        schema = _check_collection(path, entry, conn, check)
         kind = _kind(conn, schema)
     except BaseException:
         conn.close()
@@ -413,7 +417,7 @@ def _connect(path: Path, entry: str, target: Path) -> sqlite3.Connection:
     return conn
 
 
-def _check_collection(path: Path, entry: str, conn: sqlite3.Connection) -> int:
+def _check_collection(path: Path, entry: str, conn: sqlite3.Connection, check: bool = True) -> int:
     try:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"col", "notes", "cards", "revlog"} <= tables:
@@ -428,9 +432,9 @@ def _check_collection(path: Path, entry: str, conn: sqlite3.Connection) -> int:
             )
         if schema < 11 or schema in (12, 13):
             raise PackageError(f"{path} holds a collection of schema {schema}, which no current Anki opens; {EXPORT_AGAIN}")
-        (check,) = conn.execute("PRAGMA quick_check(1)").fetchone()
-        if check != "ok":
-            detail = " ".join(check.replace("***", "").split())
+        (verdict,) = conn.execute("PRAGMA quick_check(1)").fetchone() if check else ("ok",)
+        if verdict != "ok":
+            detail = " ".join(verdict.replace("***", "").split())
             raise PackageError(f"{path} is damaged: its collection fails SQLite's check ({detail}); {EXPORT_AGAIN}")
         return schema
     except (sqlite3.DatabaseError, TypeError) as error:

@@ -13,14 +13,14 @@ deleted (triggers in the schema refuse it).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from osteo_learn.core import history, sm2
 from osteo_learn.core.days import utc_text
 from osteo_learn.errors import StoreError
-from osteo_learn.store import merge, rows
+from osteo_learn.store import imports, merge, rows
 from osteo_learn.store.connection import Database
 from osteo_learn.store.rows import REVIEW_COLUMNS, STATE_COLUMNS, Review, ReviewKind
 from osteo_learn.store.schema import INSTANT_MS
@@ -132,9 +132,10 @@ class Log:
         )
         return history.replay((date.fromisoformat(day), grade) for day, grade in found)
 
-    def merge(self, incoming: Path, *, package: str, now: datetime, dry_run: bool = False, not_older: bool = False) -> merge.MergeResult:
-        """Add the answers given in Anki that the log lacks (see :func:`merge.merge_answers`)."""
-        return merge.merge_answers(self._db, incoming, package=package, now=now, dry_run=dry_run, not_older=not_older)
+    def merge_anki(self, collection: Path, views: Sequence[str], **options) -> imports.AnkiMerge:
+        """Add the answers given in Anki that the log lacks, read from the collection
+        file ``collection`` (see :func:`osteo_learn.store.imports.merge_anki`)."""
+        return imports.merge_anki(self._db, collection, views, **options)
 
     def standing(self, cards: Iterable[int]) -> Iterator[tuple]:
         """The answers that stand of ``cards``, card by card, each card's in time order,

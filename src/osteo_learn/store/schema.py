@@ -265,13 +265,38 @@ _ANKI_ANSWERS = [
     # replay and to recognise an answer already in the log by its instant.
     "DROP INDEX reviews_card",
     f"CREATE INDEX reviews_card_time ON reviews (card, {INSTANT_MS})",
+    """
+    -- Each import from Anki that merged answers: when, from which file, a
+    -- fingerprint of what it read (the package's review log and which of
+    -- its cards are ours, as the store stood), and what it counted. An
+    -- import whose fingerprint is one of these brings nothing new.
+    CREATE TABLE anki_imports (
+        id INTEGER PRIMARY KEY,
+        imported_at TEXT NOT NULL,
+        package TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        reading TEXT NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX anki_imports_fingerprint ON anki_imports (fingerprint)",
+    # The GUID of each card's note in Anki (osteo_learn.core.guid), so that
+    # an import finds its cards in SQL. Set when a deck sync adds the card.
+    "ALTER TABLE cards ADD COLUMN guid TEXT",
+    "CREATE INDEX cards_guid ON cards (guid, ord)",
 ]
 
 
 @migration("0003_anki_answers")
 def _anki_answers(db: Database) -> None:
+    from osteo_learn.core.guid import note_guid
+
     for statement in _ANKI_ANSWERS:
         db.execute(statement)
+    entries = db.execute("SELECT DISTINCT deck_id, card_id FROM cards").fetchall()
+    db.conn.executemany(
+        "UPDATE cards SET guid = ? WHERE deck_id = ? AND card_id = ?",
+        [(note_guid(deck_id, card_id), deck_id, card_id) for deck_id, card_id in entries],
+    )
 
 
 # The schema version this code writes: one per migration.
@@ -305,6 +330,7 @@ REQUIRED_OBJECTS = {
     ("trigger", "reviews_no_delete"),
     ("trigger", "reviews_only_undo"),
     ("table", "anki_answers"),
+    ("table", "anki_imports"),
     ("table", "replayed_reviews"),
     ("trigger", "anki_answers_append_only_delete"),
     ("trigger", "anki_answers_append_only_update"),
