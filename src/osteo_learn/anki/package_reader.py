@@ -54,6 +54,7 @@ from typing import BinaryIO, Literal
 
 import zstandard
 
+from osteo_learn.anki.protobuf import protobuf_fields
 from osteo_learn.errors import OsteoError
 
 MAX_BYTES = 1 << 30  # the most a collection or a media file may unpack to
@@ -211,7 +212,7 @@ def _version(path: Path, archive: zipfile.ZipFile, names: set[str]) -> int:
     try:
         if len(data) > _META_MAX:
             raise ValueError
-        for number, wire, value in _protobuf_fields(data):
+        for number, wire, value in protobuf_fields(data):
             if number == 1:
                 if wire != 0:
                     raise ValueError
@@ -225,49 +226,14 @@ def _version(path: Path, archive: zipfile.ZipFile, names: set[str]) -> int:
     return version
 
 
-def _protobuf_fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
-    """(field number, wire type, value) of each field of a protobuf message: a
-    varint as an int, a length-delimited field as bytes. ``ValueError`` if malformed."""
-    pos, end = 0, len(data)
-
-    def varint() -> int:
-        nonlocal pos
-        result = shift = 0
-        while True:
-            if pos >= end or shift > 63:
-                raise ValueError("truncated varint")
-            byte = data[pos]
-            pos += 1
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return result
-
-    while pos < end:
-        key = varint()
-        number, wire = key >> 3, key & 7
-        if number == 0:
-            raise ValueError("field number 0")
-        if wire == 0:
-            yield number, wire, varint()
-            continue
-        size = {1: 8, 5: 4}.get(wire)
-        if wire == 2:
-            size = varint()
-        if size is None or pos + size > end:
-            raise ValueError("bad field")
-        yield number, wire, data[pos : pos + size]
-        pos += size
-
-
 def _media_entries(data: bytes) -> Iterator[MediaFile]:
     """A version-3 ``MediaEntries``: the n-th entry's file is in the zip entry ``n``."""
     index = 0
-    for number, wire, value in _protobuf_fields(data):
+    for number, wire, value in protobuf_fields(data):
         if number != 1 or wire != 2:
             continue
         name, size, sha1 = "", 0, b""
-        for inner, inner_wire, inner_value in _protobuf_fields(value):
+        for inner, inner_wire, inner_value in protobuf_fields(value):
             if inner == 1 and inner_wire == 2:
                 name = inner_value.decode()
             elif inner == 2 and inner_wire == 0:
@@ -468,7 +434,7 @@ def _notetype_originals(conn: sqlite3.Connection, schema: int) -> dict[int, int]
         # Notetype.Config, field 10: original_id (proto/anki/notetypes.proto).
         for notetype_id, config in conn.execute("SELECT id, config FROM notetypes"):
             try:
-                fields = _protobuf_fields(bytes(config))
+                fields = protobuf_fields(bytes(config))
                 original = next((value for number, wire, value in fields if number == 10 and wire == 0), None)
             except (ValueError, TypeError):
                 continue

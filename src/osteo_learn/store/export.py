@@ -247,16 +247,18 @@ class AnkiLogWriter:
                     f"the answer {damaged[0]} of the review log is damaged in the database (its time, day or"
                     " schedule is not one an answer writes); restore the database from a backup"
                 )
-            # Rows go in one at a time in log order, so the previous entry's id
+            # Rows go in one at a time in time order, so the previous entry's id
             # is the rowid this connection inserted last: last_insert_rowid().
             # A row in a TEMP table sets it below any instant to start with.
             conn.execute("CREATE TEMP TABLE revlog_start (id INTEGER PRIMARY KEY)")
             conn.execute("INSERT INTO temp.revlog_start VALUES (-9223372036854775808)")
             self._check_cancelled()
+            kept = conn.execute("SELECT EXISTS (SELECT 1 FROM main.replayed_reviews)").fetchone()[0]
+            log = "main.review_log" if kept else "main.reviews"
             entries = conn.execute(
                 "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
                 " SELECT max(instant, last_insert_rowid() + 1), cid, -1, ease, ivl, lastIvl, factor, time, type"
-                f" FROM ({_REVLOG_ROWS})",
+                f" FROM ({_REVLOG_ROWS.format(log=log)})",
                 (first_card_id,),
             ).rowcount
             conn.commit()
@@ -272,21 +274,22 @@ class AnkiLogWriter:
 
 
 # The answers that stand of the selected cards as rows of Anki's revlog, less
-# its id and usn, in time order, each as the replay judges it (review_log):
+# its id and usn, in time order, each as the replay judges it ({log}: the
+# view review_log, or the table itself when no verdict is kept beside it):
 # the answer's instant in milliseconds since the epoch (exact: julianday()
 # holds whole milliseconds), the card id (``first_card_id`` plus its key, the
 # one parameter), button, interval, last interval, factor, time and log type.
-# +r.card: read the log in file order, looking each card up, rather than card
-# by card; the rows are then sorted by instant (answers imported from Anki
-# join the log after answers given later).
+# +r.card: read the log in time order (the index reviews_time: answers
+# imported from Anki join the log after answers given later), looking each
+# card up, rather than card by card; no sorting.
 _REVLOG_ROWS = (
     f"SELECT {INSTANT_MS.replace('reviewed_at', 'r.reviewed_at')} AS instant,"
     " ? + r.card AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
     " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
     " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
     " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
-    " FROM main.review_log AS r JOIN temp.selected AS x ON x.card = +r.card WHERE r.undone_at IS NULL"
-    " ORDER BY r.reviewed_at, r.id"
+    " FROM {log} AS r JOIN temp.selected AS x ON x.card = +r.card WHERE r.undone_at IS NULL"
+    f" ORDER BY {INSTANT_MS.replace('reviewed_at', 'r.reviewed_at')}, r.id"
 )
 
 

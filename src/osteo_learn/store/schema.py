@@ -265,6 +265,8 @@ _ANKI_ANSWERS = [
     # replay and to recognise an answer already in the log by its instant.
     "DROP INDEX reviews_card",
     f"CREATE INDEX reviews_card_time ON reviews (card, {INSTANT_MS})",
+    # The whole log in time order, for the export's review history.
+    f"CREATE INDEX reviews_time ON reviews ({INSTANT_MS})",
     """
     -- Each import from Anki that merged answers: when, from which file, a
     -- fingerprint of what it read (the package's review log and which of
