@@ -110,8 +110,12 @@ def test_status_counts_due_new_and_learned_after_scripted_days(tmp_path):
     assert deck["next_due"] == "2026-05-08"
     # No answer on 05-04 yet: the whole daily allowance of new cards is left.
     assert data["new_left_today"] == 20
+    result = run("status", "--db", db, env={"OSTEO_LEARN_TODAY": "2026-05-03"})
+    assert "Today: 1 due, 20 new to learn (0 of 20 new introduced today)." in result.output
+    # The local date going back (a move west) keeps the study day of the last answer.
     result = run("status", "--db", db, env={"OSTEO_LEARN_TODAY": "2026-05-01"})
-    assert "Today: 0 due, 17 new to learn (3 of 20 new introduced today)." in result.output
+    assert result.stdout.startswith("Study day 2026-05-03\n")
+    assert result.stderr.startswith("Study day 2026-05-03: your clock reads 2026-05-01 12:00, earlier than the study day of your last answer")
 
 
 def test_cards_lists_states_and_filters(tmp_path):
@@ -133,7 +137,7 @@ def test_cards_lists_states_and_filters(tmp_path):
 def test_cards_rejects_an_unknown_deck(tmp_path):
     result = run("cards", "--db", tmp_path / "s.db", "--deck", "nope")
     assert result.exit_code == 1
-    assert result.output == f"Error: no deck 'nope' (decks: {DECK})\n"
+    assert result.stderr.splitlines()[-1] == f"Error: no deck 'nope' (decks: {DECK})"
 
 
 def test_config_shows_changes_and_resets_settings(tmp_path):
@@ -158,15 +162,15 @@ def test_config_shows_changes_and_resets_settings(tmp_path):
 def test_config_refuses_bad_values(tmp_path, args, message):
     result = run("config", "--db", tmp_path / "s.db", *args)
     assert result.exit_code == 1
-    assert result.output == message
+    assert result.stderr.splitlines()[-1] + "\n" == message
 
 
 def test_day_start_hour_decides_the_study_day(tmp_path):
     db = tmp_path / "s.db"
     env = {"OSTEO_LEARN_NOW": "2026-05-04T02:30:00"}
-    assert json.loads(run("status", "--db", db, "--json", env=env).output)["today"] == "2026-05-03"
+    assert json.loads(run("status", "--db", db, "--json", env=env).stdout)["today"] == "2026-05-03"
     run("config", "--db", db, "day-start-hour", "0")
-    assert json.loads(run("status", "--db", db, "--json", env=env).output)["today"] == "2026-05-04"
+    assert json.loads(run("status", "--db", db, "--json", env=env).stdout)["today"] == "2026-05-04"
 
 
 def test_bad_clock_override_is_a_clear_error(tmp_path):
@@ -186,7 +190,8 @@ def test_add_deck_then_study_it_beside_the_bundled_one(tmp_path):
     db = tmp_path / "s.db"
     result = run("add-deck", "--db", db, deck)
     assert result.exit_code == 0, result.output
-    assert result.output == f"Deck 'water' (Water) from {deck}: 1 card(s) added, 0 updated, 0 retired.\n"
+    assert result.stdout == f"Deck 'water' (Water) from {deck}: 1 card(s) added, 0 updated, 0 retired.\n"
+    assert result.stderr == f"Created your study database {db}: your progress is kept there. Come back with osteo-learn review --db {db}.\n"
     rows = json.loads(run("cards", "--db", db, "--json", "--deck", "water").output)
     assert [(r["card"], r["state"], r["tags"]) for r in rows] == [("boil", "new", ["physics"])]
     assert [d["deck"] for d in json.loads(run("status", "--db", db, "--json").output)["decks"]] == [DECK, "water"]

@@ -28,6 +28,7 @@ from osteo_learn.store import library
 from osteo_learn.core.cards import Kind
 from osteo_learn.commands.cli import cli
 from osteo_learn.store import Store
+from osteo_learn.store.export import ExportSelection
 
 SOURCE = (
     "Alpha comes first. Beta follows alpha. Gamma is third; delta is fourth.\n"
@@ -449,18 +450,36 @@ def test_log_ids_move_a_millisecond_on_only_when_two_answers_share_one(tmp_path,
     assert [row[0] for row in rows] == [base, base + 1, base + 2, base + 5]
 
 
-def test_a_deck_synced_by_another_process_during_an_export_stops_it_cleanly(tmp_path, db, deck_file):
+def test_a_deck_synced_by_another_process_during_an_export_is_exported_as_it_is_then(tmp_path, db, deck_file):
     study(db)
     target = tmp_path / "out.apkg"
     with open_store(db) as store, store.export.selection(("demo",)) as selection:
         selection.counts()  # the cards are numbered now
         # Then another process syncs the deck file, which lost q2, before the
-        # review log is read.
+        # review log is read: the export sees it, and builds the package again.
         write_deck(deck_file.parent, order=["q1", "letters", "case", "q3"])
         with open_store(db):
             pass
+        summary = export.export_package(target, [export.DeckInfo("demo", "Demo")], selection, timestamp=TIMESTAMP, with_progress=True)
+    assert summary.notes == 4
+    assert guid("q2") not in Package(target, tmp_path).notes()
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []  # no temporary file left
+
+
+def test_a_deck_synced_during_every_attempt_stops_the_export_cleanly(tmp_path, db, deck_file, monkeypatch):
+    study(db)
+    target = tmp_path / "out.apkg"
+    attempts = []
+
+    def changing(self):
+        attempts.append(1)
+        return (-1, -1)  # never what the review log's reader saw
+
+    monkeypatch.setattr(ExportSelection, "fingerprint", changing)
+    with open_store(db) as store, store.export.selection(("demo",)) as selection:
         with pytest.raises(export.ExportError, match="the cards changed while the export ran"):
             export.export_package(target, [export.DeckInfo("demo", "Demo")], selection, timestamp=TIMESTAMP, with_progress=True)
+    assert len(attempts) == export.ATTEMPTS
     assert not target.exists()
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []  # no temporary file left
 
@@ -857,7 +876,9 @@ def test_export_command_unknown_deck_exits_1(tmp_path, db, deck_file):
 def test_export_command_tag_without_cards_exits_1(tmp_path, db, deck_file):
     result = run("export", "--db", str(db), "--tag", "nope", "-o", str(tmp_path / "x.apkg"))
     assert result.exit_code == 1
-    assert result.output == "Error: no cards to export with tag nope; nothing was written\n"
+    assert result.output.startswith("Error: no tag 'nope' (tags: demo-cases, diagnosis, greek, mechanism, order,")
+    result = run("export", "--db", str(db), "--tag", "demo-cases", "--tag", "nope", "-o", str(tmp_path / "x.apkg"))
+    assert result.exit_code == 1 and "no tag 'nope'" in result.output
 
 
 def test_export_command_missing_folder_exits_1(tmp_path, db, deck_file):

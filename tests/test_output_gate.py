@@ -30,6 +30,7 @@ from test_review_pty import finish, press, spawn
 from osteo_learn.commands.cli import cli
 from osteo_learn.core.text import clean, json_safe, shown
 from osteo_learn.terminal import gate as terminal_gate
+from osteo_learn.terminal import screen as terminal_screen
 from osteo_learn.terminal import session as terminal_session
 from osteo_learn.terminal.layout import wrap
 from osteo_learn.terminal.style import Style
@@ -116,7 +117,7 @@ def test_the_tools_own_sequences_pass_the_gate_to_a_terminal_and_only_there():
     style = Style(True)
     own = [
         style.bold("b"), style.dim("d"), style.red("r"), style.green("g"), style.yellow("y"), style.cyan("c"),
-        style.key("k"), style.marks("\ue000m\ue001"), terminal_session._CLEAR, terminal_session._ERASE_LINE,
+        style.key("k"), style.marks("\ue000m\ue001"), *terminal_screen.SEQUENCES,
     ]
     for text in own:
         assert terminal_gate.gate(text, terminal=True) == text
@@ -305,3 +306,21 @@ def test_the_gate_is_installed_for_the_real_command_line(tmp_path):
     assert result.returncode == 1
     assert unsafe(result.stdout + result.stderr) == []
     assert re.search(r"unknown field 'k\\x1b\]52;c;cHduZWQ=\\x07'", result.stderr)
+
+
+def test_even_a_traceback_goes_through_the_gate_in_the_real_command_line():
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from osteo_learn.commands import cli, reports\n"
+        "def broken(*args, **kwargs):\n"
+        f"    raise RuntimeError({OSC52 + BIDI[4] + 'a bug'!r})\n"
+        "reports.status.callback = broken\n"
+        "sys.argv = ['osteo-learn', 'status']\n"
+        "cli.main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "RuntimeError: a bug" in result.stderr
+    assert unsafe(result.stderr) == []

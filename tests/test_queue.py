@@ -138,14 +138,6 @@ def test_undo_puts_the_queue_back_and_returns_the_card():
     assert q.answered == 0
 
 
-def test_a_card_studied_elsewhere_is_skipped_without_an_answer():
-    q = Queue([Entry(card, Kind.NEW) for card in items(*"abc")])
-    q.answer(5)
-    assert q.skip() == Entry(Item(2, "b"), Kind.NEW)
-    assert [e.card.note for e in q.pending] == ["c"]
-    assert q.answered == 1 and q.position == (2, 2)
-
-
 def test_undo_with_nothing_answered_raises():
     q = Queue([])
     try:

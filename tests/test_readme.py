@@ -24,3 +24,47 @@ def test_the_development_table_names_every_subpackage():
     folders = {init.parent.name for init in package.glob("*/__init__.py")}
     named = set(re.findall(r"^\| `(\w+)/` \|", README, re.MULTILINE))
     assert named == folders
+
+
+def readme_examples() -> list[tuple[str, list[str]]]:
+    """Every ``$ osteo-learn ...`` line of the README's examples, in order, with the output shown under it."""
+    examples = []
+    for block in re.findall(r"```(?:console|text)\n(.*?)```", README, re.DOTALL):
+        lines = block.splitlines()
+        for n, line in enumerate(lines):
+            if line.startswith("$ osteo-learn"):
+                shown = []
+                for after in lines[n + 1 :]:
+                    if after.startswith("$ ") or not after.strip():
+                        break
+                    shown.append(after)
+                examples.append((line[2:], shown))
+    return examples
+
+
+def test_every_readme_example_works_as_written_one_after_the_other(tmp_path, monkeypatch):
+    """After the quick start (a fresh database), each example runs, in the README's order,
+    and prints what the README shows (lines with a path, a size or "..." aside)."""
+    import shlex
+
+    from click.testing import CliRunner
+
+    from osteo_learn.commands.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    examples = readme_examples()
+    assert len(examples) >= 10
+    for command, shown in examples:
+        words = shlex.split(command)
+        head = None
+        if "|" in words:
+            words, pipe = words[: words.index("|")], words[words.index("|") + 1 :]
+            assert pipe[:2] == ["head", "-3"], command
+            head = 3
+        result = CliRunner().invoke(cli, words[1:], env={"OSTEO_LEARN_TODAY": "2026-11-25"})
+        assert result.exit_code == 0, (command, result.output)
+        out = result.stdout.splitlines()[:head]
+        for line in shown:
+            if "..." in line or "/home/ana" in line or "KiB" in line or line.startswith("Progress:"):
+                continue
+            assert line in out, (command, line, out)

@@ -29,17 +29,20 @@ def db(tmp_path):
     return path
 
 
-def spawn(db, *args: str, colour: bool = False, shell_after: str = "") -> pexpect.spawn:
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    env.update({"OSTEO_LEARN_TODAY": DAY, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"})
+def spawn(
+    db, *args: str, colour: bool = False, shell_after: str = "", rows: int = 30, cols: int = 100, env: dict | None = None
+) -> pexpect.spawn:
+    extra = env or {}
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+    env.update({"OSTEO_LEARN_TODAY": DAY, "TERM": "xterm-256color", **extra})
     if not colour:
         env["NO_COLOR"] = "1"
     argv = [sys.executable, "-m", "osteo_learn", "review", "--db", str(db), "--deck", DECK_ID, *args]
     if shell_after:
         # Run a command on the same terminal after the review, to inspect its state.
         command = " ".join(f"'{a}'" for a in argv) + f"; echo EXIT=$?; {shell_after}"
-        return _fast(pexpect.spawn("/bin/sh", ["-c", command], env=env, dimensions=(30, 100), encoding="utf-8", timeout=10))
-    return _fast(pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(30, 100), encoding="utf-8", timeout=10))
+        return _fast(pexpect.spawn("/bin/sh", ["-c", command], env=env, dimensions=(rows, cols), encoding="utf-8", timeout=10))
+    return _fast(pexpect.spawn(argv[0], argv[1:], env=env, dimensions=(rows, cols), encoding="utf-8", timeout=10))
 
 
 def _fast(child: pexpect.spawn) -> pexpect.spawn:
@@ -85,7 +88,8 @@ def test_a_whole_session_with_every_grade_both_vignette_picks_and_repeats(db):
     assert "A spinal [fracture] may press on a nerve." in screen
     press(child, "1", CHOOSE)  # case-mri
     screen = press(child, "b", "0-2 grade")
-    assert "✗ B  Blood count ← your answer" in screen and "✓ A  MRI ← right answer" in screen
+    # Shuffled for 2026-03-02: A Chest X-ray, B Blood count, C Urine test, D MRI.
+    assert "✗ B  Blood count ← your answer" in screen and "✓ D  MRI ← right answer" in screen
     press(child, "4", "0-2 grade")  # refused: a wrong pick is a failed recall
     assert "Your pick was wrong, a failed recall: grade 0, 1 or 2." in child.before
     press(child, "2", REVEAL)  # mri-use
@@ -97,8 +101,8 @@ def test_a_whole_session_with_every_grade_both_vignette_picks_and_repeats(db):
     press(child, "4", REVEAL)  # fracture c1 repeat
     press(child, " ", GRADE)
     press(child, "5", CHOOSE)  # case-mri repeat
-    screen = press(child, "a", "3-5 grade")
-    assert "✓ A  MRI ← your answer, right" in screen
+    screen = press(child, "d", "3-5 grade")
+    assert "✓ D  MRI ← your answer, right" in screen
     press(child, "5", REVEAL)  # mri-use repeat (it was graded 3)
     press(child, " ", GRADE)
     press(child, "4", "Session over.")
@@ -121,7 +125,7 @@ def test_wrong_keys_enter_and_early_digits_grade_nothing(db):
     child.expect_exact(REVEAL)
     press(child, "4", "Look at the answer before grading.")
     press(child, "x", "'x' does nothing here")
-    press(child, "\x1b[A", "That key does nothing here")  # an arrow key
+    press(child, "\x1bOP", "That key does nothing here")  # F1
     press(child, "\r", GRADE)  # Enter reveals
     press(child, "\r", "Enter does not grade")
     press(child, " ", "Enter does not grade: press a grade from 0 to 5.")

@@ -134,12 +134,13 @@ def test_cloze_hides_the_active_deletion_and_marks_it_on_reveal(db):
 
 def test_vignette_wrong_pick_allows_only_grades_0_to_2(db):
     set_new_per_day(db, 3)
+    # On 2026-03-02 the options are shown as A Chest X-ray, B Blood count, C Urine test, D MRI.
     result = review(db, "", "5", "", "5", "b", "4", "1", "q")
     out = result.output
-    assert "A  MRI" in out and "D  Urine test" in out
-    assert "✓ A  MRI ← right answer" in out
+    assert "A  Chest X-ray" in out and "D  MRI" in out
+    assert "✓ D  MRI ← right answer" in out
     assert "✗ B  Blood count ← your answer" in out
-    assert "Wrong: you picked B; the answer is A." in out
+    assert "Wrong: you picked B; the answer is D." in out
     assert "MRI can help identify nerve compression; the others do not." in out
     assert "Your pick was wrong, a failed recall: grade 0, 1 or 2." in out
     grades = out[out.index("Wrong: you picked B") :]
@@ -149,17 +150,17 @@ def test_vignette_wrong_pick_allows_only_grades_0_to_2(db):
 
 def test_vignette_right_pick_allows_only_grades_3_to_5(db):
     set_new_per_day(db, 3)
-    result = review(db, "", "5", "", "5", "a", "2", "5", "q")
+    result = review(db, "", "5", "", "5", "d", "2", "5", "q")
     out = result.output
-    assert "✓ A  MRI ← your answer, right" in out
-    assert "Right: A." in out
+    assert "✓ D  MRI ← your answer, right" in out
+    assert "Right: D." in out
     assert "Your pick was right: grade 3, 4 or 5." in out
     assert log(db)[-1] == (DAY, "case-mri", 5, "new", False)
 
 
 def test_vignette_letters_are_case_insensitive_and_others_refused(db):
     set_new_per_day(db, 3)
-    result = review(db, "", "5", "", "5", "", "F", "A", "5", "q")
+    result = review(db, "", "5", "", "5", "", "F", "D", "5", "q")
     assert "Space does nothing here" not in result.output
     assert "Enter does nothing here" in result.output
     assert "'F' does nothing here" in result.output
@@ -275,14 +276,14 @@ def test_new_and_limit_options_change_one_session(db):
 
 
 def test_review_limit_caps_due_reviews(db):
-    review(db, "", "5", "", "5", "a", "5", "", "5")
+    review(db, "", "5", "", "5", "d", "5", "", "5")
     result = review(db, "q", day="2026-03-03", args=("--deck", DECK_ID, "--limit", "2", "--new", "0"))
     assert "Card 1 of 2  0 new · 2 review" in result.output
     assert "2 more due reviews held back by --limit 2; for all: osteo-learn review --limit 4" in result.output
 
 
 def test_reviews_per_day_counts_every_session_of_the_day(db):
-    review(db, "", "5", "", "5", "a", "5", "", "5")  # four cards learned; due the next day
+    review(db, "", "5", "", "5", "d", "5", "", "5")  # four cards learned; due the next day
     assert CliRunner().invoke(cli, ["config", "--db", str(db), "reviews-per-day", "3"]).exit_code == 0
     day2, no_new = "2026-03-03", ("--deck", DECK_ID, "--new", "0")
     first = review(db, "", "5", "", "5", "q", day=day2, args=no_new)
@@ -319,7 +320,7 @@ def test_unknown_deck_is_an_error(db):
 
 
 def test_cloze_siblings_are_not_shown_on_the_same_day(db):
-    today = review(db, "", "5", "", "5", "a", "5", "", "5")
+    today = review(db, "", "5", "", "5", "d", "5", "", "5")
     assert "fracture-nerve c2" not in shown(today.output)
     # The next day c1 is due, so c2 waits again; on a day c1 is not studied it comes.
     next_day = review(db, "", "5", "", "5", "", "5", "", "5", day="2026-03-03")
@@ -406,7 +407,7 @@ def test_a_student_studying_seven_days_sees_the_right_cards_each_day(db):
     """Seven study days with new-per-day 2, worked out by hand from SM-2 and the queue rules.
 
     Cards in deck order: W weak-bones, C1/C2 fracture-nerve (siblings),
-    V case-mri (answer A), M mri-use. "new" is a card's first answer.
+    V case-mri (MRI, shown as A on 03-03, D on 03-04, B on 03-05), M mri-use. "new" is a card's first answer.
 
     day 1 (03-02): no reviews; new W, C1 (C2 buried: C1 is in the queue).
         W 3 -> I=1, EF 2.36, due 03-03; owed a repeat (3 < 4). C1 5 -> due 03-03.
@@ -430,8 +431,8 @@ def test_a_student_studying_seven_days_sees_the_right_cards_each_day(db):
             ["", "5", "", "2", "b", "1", "", "5", "", "4", "a", "4"],
             ["weak-bones", "fracture-nerve c1", "case-mri", "mri-use", "fracture-nerve c1", "case-mri"],
         ),
-        ("2026-03-04", ["", "5", "a", "5", "", "5"], ["fracture-nerve c1", "case-mri", "mri-use"]),
-        ("2026-03-05", ["", "5", "a", "5"], ["fracture-nerve c1", "case-mri"]),
+        ("2026-03-04", ["", "5", "d", "5", "", "5"], ["fracture-nerve c1", "case-mri", "mri-use"]),
+        ("2026-03-05", ["", "5", "b", "5"], ["fracture-nerve c1", "case-mri"]),
         ("2026-03-06", ["", "5"], ["fracture-nerve c2"]),
         ("2026-03-07", ["", "5"], ["fracture-nerve c2"]),
         ("2026-03-08", [], []),

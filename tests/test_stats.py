@@ -137,7 +137,7 @@ def test_retired_cards_are_counted_apart(tmp_path):
     text = deck.read_text().split("[[cards]]")
     deck.write_text("[[cards]]".join(text[:-1]))  # drop the last card, mri-use; the next run retires it
     result = CliRunner().invoke(cli, ["stats", "--db", str(db), "--deck", DECK_ID, "--json"], env={"OSTEO_LEARN_TODAY": TODAY.isoformat()})
-    assert json.loads(result.output)["cards"] == {"new": 4, "young": 0, "mature": 0, "retired": 1, "due_today": 0}
+    assert json.loads(result.output)["cards"] == {"new": 4, "young": 0, "mature": 0, "retired": 1, "due_today": 0, "suspended": 0}
 
 
 # -- the command ------------------------------------------------------------------
@@ -159,7 +159,7 @@ def test_stats_json_gives_every_number(history):
     assert len(data["due_forecast"]) == 30 and data["due_forecast"][0] == {"day": "2026-03-21", "due": 0}
     assert data["retention"]["young"] == {"reviews": 5, "recalled": 3, "rate": 0.6}
     assert data["retention"]["mature"] == {"reviews": 1, "recalled": 1, "rate": 1.0}
-    assert data["cards"] == {"new": 2, "young": 2, "mature": 1, "retired": 0, "due_today": 2}
+    assert data["cards"] == {"new": 2, "young": 2, "mature": 1, "retired": 0, "due_today": 2, "suspended": 0}
     assert data["streak"] == {"days": 3, "studied_today": False}
     assert [h["card"] for h in data["hardest"]] == ["case-mri", "mri-use"]
     assert data["hardest"][0] == {
@@ -179,7 +179,7 @@ def test_stats_draws_every_section(history):
     assert "Cards  5 in all, 2 due today" in out
     assert "Streak  3 days in a row (study today to keep it)" in out
     # One deck: card ids without it; cut to the 80 columns of a terminal that is not one.
-    assert "  2.36      0      1 d  case-mri  Which test can help identify nerve compressi…\n" in out
+    assert "  2.36      0      1 d  case-mri  Which test can help identify nerve…\n" in out
     assert "  2.60      1      1 d  mri-use  What does MRI show well?" in out
     assert "\x1b[" not in out
 
@@ -235,6 +235,12 @@ def test_stats_queries_read_only_covering_indexes(history):
             "streak probe": "SELECT 1 FROM reviews WHERE day = '2026-01-01' AND undone_at IS NULL",
             "young": "SELECT count(*) FROM cards AS c WHERE c.due IS NOT NULL AND c.retired = 0 AND c.interval < 21",
             "hardest": "SELECT id FROM cards AS c WHERE c.due IS NOT NULL AND c.retired = 0 ORDER BY c.ease, c.lapses DESC LIMIT 10",
+            "forecast": "SELECT c.due, count(*) FROM cards AS c WHERE c.due BETWEEN '2026-01-01' AND '2026-02-01'"
+            " AND c.due IS NOT NULL AND c.retired = 0 AND c.suspended = 0 GROUP BY c.due",
+            "new": "SELECT count(*) FROM cards AS c WHERE c.due IS NULL AND c.retired = 0 AND c.suspended = 0",
+            "due today": "SELECT count(*) FROM cards AS c WHERE c.due IS NOT NULL AND c.retired = 0 AND c.suspended = 0 AND c.due <= '2026-01-01'",
+            "suspended": "SELECT count(*) FROM cards AS c WHERE c.suspended = 1 AND c.retired = 0 AND c.due IS NULL",
+            "leeches": "SELECT id FROM cards AS c WHERE c.leech = 1 AND c.retired = 0 ORDER BY c.lapses DESC, c.deck_id, c.position, c.ord",
         }
         for name, sql in plans.items():
             plan = " ".join(row[3] for row in store.conn.execute("EXPLAIN QUERY PLAN " + sql))

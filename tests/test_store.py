@@ -447,7 +447,7 @@ def test_database_from_an_older_schema_is_migrated_with_its_data(tmp_path):
         assert applied == [first, *later]
         card = store.cards.get(7)
         assert card.card.content.front == "Q?"
-        # Migration 0003 gives every card its note's GUID in Anki.
+        # Migration 0004 gives every card its note's GUID in Anki.
         from osteo_learn.core.guid import note_guid
 
         assert store.conn.execute("SELECT guid FROM cards WHERE id = 7").fetchone() == (note_guid("demo", "one"),)

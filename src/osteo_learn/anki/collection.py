@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -31,6 +31,10 @@ from osteo_learn.store.export import AnkiLogWriter, ExportSelection, WrittenLog
 
 class ExportError(OsteoError):
     """The package cannot be written; an existing file at the path was left as it was."""
+
+
+class SelectionChanged(ExportError):
+    """A deck was synced while the collection was written: its two readers saw different cards."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ class ExportSummary:
 
 def write_collection(
     collection: Path,
-    decks: Sequence[DeckInfo],
+    decks: Sequence[DeckInfo] | Callable[[], Sequence[DeckInfo]],
     selection: ExportSelection,
     timestamp: float,
     with_progress: bool,
@@ -75,7 +79,9 @@ def write_collection(
     copied in SQL alone (:class:`~osteo_learn.store.export.AnkiLogWriter`),
     and SQLite does not hold Python's lock while it works, so on two cores
     the two overlap. The notes and cards go to a second empty collection,
-    moved over at the end with the decks.
+    moved over at the end with the decks. ``decks`` may be a function that
+    reads them: it is called once the cards are numbered, so it sees every
+    deck they belong to even if one was added a moment before.
     """
     # Note and card ids count milliseconds on from the export time, as in
     # genanki (ids are unique per table): notes by their number, cards by
@@ -91,7 +97,7 @@ def write_collection(
             summary.notes, _ = selection.counts()
             for kind, count in selection.cards_by_kind().items():
                 summary.cards[Kind(kind)] = count
-            infos = {deck.id: deck for deck in decks}
+            infos = {deck.id: deck for deck in (decks() if callable(decks) else decks)}
             deck_infos = [infos[deck_id] for deck_id in selection.deck_ids()]
             anki_decks = {deck.id: models.deck_id(deck.id) for deck in deck_infos}
             if not with_progress:
@@ -116,7 +122,7 @@ def write_collection(
             raise
     if logged is not None:
         if logged.cards != selection.fingerprint():
-            raise ExportError("the cards changed while the export ran (a deck was synced meanwhile); nothing was written, run it again")
+            raise SelectionChanged("the cards changed while the export ran (a deck was synced meanwhile); nothing was written, run it again")
         summary.revlog = logged.entries
     summary.decks = len(deck_infos)
     summary.reviewed = reviewed

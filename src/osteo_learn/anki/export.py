@@ -35,16 +35,20 @@ from __future__ import annotations
 import os
 import sqlite3
 import zipfile
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timezone
 from pathlib import Path
 
-from osteo_learn.anki.collection import DeckInfo, ExportError, ExportSummary, write_collection
+from osteo_learn.anki.collection import DeckInfo, ExportError, ExportSummary, SelectionChanged, write_collection
 from osteo_learn.core.files import reason
 from osteo_learn.core.text import shown
 from osteo_learn.store import Store
 from osteo_learn.store.export import ExportSelection
 from osteo_learn.system import paths, scratch
+
+
+ATTEMPTS = 3
+"""How many times an export is built when a deck is synced meanwhile by another process."""
 
 
 class NothingToExport(ExportError):
@@ -62,7 +66,7 @@ class OverwriteRefused(ExportError):
 
 def export_package(
     path: Path,
-    decks: Sequence[DeckInfo],
+    decks: Sequence[DeckInfo] | Callable[[], Sequence[DeckInfo]],
     selection: ExportSelection,
     *,
     timestamp: float,
@@ -71,8 +75,11 @@ def export_package(
 ) -> ExportSummary:
     """Write an Anki package of the ``selection``'s cards to ``path``; return what it holds.
 
-    Every deck of the selection is in ``decks``. With progress, the package
-    carries the cards' schedules and their answers as the review log.
+    Every deck of the selection is in ``decks``, or in what it returns when
+    it is a function reading them (see
+    :func:`~osteo_learn.anki.collection.write_collection`). With progress,
+    the package carries the cards' schedules and their answers as the
+    review log.
     ``timestamp`` (seconds since the epoch) stamps the notes and seeds their
     ids, so the same input and timestamp give the same package. Notes, cards
     and answers are streamed from the store, so an export of any size needs
@@ -85,14 +92,15 @@ def export_package(
     scratch folder goes on every way out Python sees, and the next export to
     that folder removes one a killed export left. An error is raised only
     when ``path`` was not written: once it is, nothing that follows fails
-    the export.
+    the export. If another process syncs a deck while the collection is
+    written, it is written again from the cards as they are then (up to
+    :data:`ATTEMPTS` times).
     """
     path = Path(path)
     if selection.is_empty():
         raise NothingToExport("no cards to export; nothing was written")
     selection.check()
     folder = _writable_folder(path)
-    summary = ExportSummary(path=path, with_progress=with_progress)
     scratch.sweep(folder)  # what exports killed before left here
     try:
         work = scratch.Scratch.make(path)
@@ -102,7 +110,18 @@ def export_package(
         collection = work.path / "collection.anki2"
         package = work.path / "package.apkg"
         try:
-            write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
+            for attempt in range(1, ATTEMPTS + 1):
+                summary = ExportSummary(path=path, with_progress=with_progress)
+                try:
+                    write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
+                    break
+                except SelectionChanged:
+                    # Another process synced a deck meanwhile: build it again from the cards as they are now.
+                    if attempt == ATTEMPTS:
+                        raise
+                    for built in work.path.glob("*.anki2"):
+                        built.unlink()
+                    selection.renumber()
             with package.open("wb") as out:
                 _zip(out, collection, timestamp)
                 out.flush()
@@ -233,8 +252,12 @@ def export_from_store(
     with_progress: bool = False,
     timestamp: float,
     day_start_hour: int = 4,
+    today: date | None = None,
 ) -> ExportSummary:
     """Export the store's cards (narrowed by deck and tag), and with progress their schedules and logs.
+
+    Suspended cards, flags and leeches travel with or without progress;
+    cards buried on the study day ``today`` arrive buried.
 
     The cards come from the store rather than from the deck files: the store
     holds exactly what the validated files said at the last sync (every
@@ -244,13 +267,17 @@ def export_from_store(
     for protected, what in store.protected_files():
         if paths.same_file(path, protected):
             raise OverwriteRefused(path, what)
-    decks = [
-        DeckInfo(record.id, record.title, f"From the article \u201c{record.source_title}\u201d.")
-        for record in store.decks.records()
-        if not deck_ids or record.id in deck_ids
-    ]
+
+    def decks() -> list[DeckInfo]:
+        # Read once the cards are numbered: a deck added a moment before is there too.
+        return [
+            DeckInfo(record.id, record.title, f"From the article \u201c{record.source_title}\u201d.")
+            for record in store.decks.records()
+            if not deck_ids or record.id in deck_ids
+        ]
+
     try:
-        with store.export.selection(deck_ids, tags) as selection:
+        with store.export.selection(deck_ids, tags, today) as selection:
             return export_package(
                 path, decks, selection, timestamp=timestamp, with_progress=with_progress, day_start_hour=day_start_hour
             )

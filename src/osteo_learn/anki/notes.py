@@ -16,8 +16,10 @@ from collections.abc import Iterator, Sequence
 from osteo_learn.anki import models
 from osteo_learn.core.cards import Card, Kind
 from osteo_learn.core.guid import note_guid
-from osteo_learn.core.text import clean
+from osteo_learn.core.text import clean, shown
+from osteo_learn.store import rows
 from osteo_learn.store.export import ExportSelection
+from osteo_learn.store.rows import DamagedRow
 
 
 def text_html(text: str) -> str:
@@ -95,6 +97,23 @@ def note_tags(deck_id: str, card: Card) -> list[str]:
     return [f"{prefix}::deck::{deck_id}", f"{prefix}::kind::{card.kind}", *(f"{prefix}::tag::{tag_html(t)}" for t in card.tags)]
 
 
+LEECH_TAG = "leech"
+"""Anki's own tag for a leech, on the note of any card osteo-learn marked one."""
+
+
+def _damaged(deck_id: str, card_id: str, kind: str, content: str) -> DamagedRow:
+    """The text of a card that no deck writes, named (as the review would name it)."""
+    try:
+        rows.content(kind, content)
+        why = "its text (fields) is not what a deck writes"
+    except ValueError as error:
+        why = str(error)
+    return DamagedRow(
+        f"the card {shown(deck_id)}/{shown(card_id)} is damaged in the database: {shown(why, 300)}; "
+        "restore the database from a backup (or, for its text, add its deck file again with add-deck)"
+    )
+
+
 def note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[tuple]:
     """Rows of Anki's ``notes`` table (less the constant columns), as genanki writes them."""
     model_ids = {
@@ -108,12 +127,17 @@ def note_rows(selection: ExportSelection, first_id: int, mod: int) -> Iterator[t
     # The tags of a note, space-separated with a space either side, start with its deck and kind.
     heads: dict[tuple[str, str], str] = {}
     guid, loads, fields_of = note_guid, json.loads, _FIELDS
-    for number, deck_id, card_id, kind, tags, content, source in selection.notes():
+    for number, deck_id, card_id, kind, tags, content, source, leech in selection.notes():
         tag_text = heads.get((deck_id, kind))
         if tag_text is None:
             tag_text = heads[deck_id, kind] = f" {prefix}::deck::{deck_id} {prefix}::kind::{kind} "
         if tags:
             tag_text += card_tag + between.join(tag_html(tags).split()) + " "
-        fields = fields_of[kind](loads(content), source)
+        if leech:
+            tag_text += LEECH_TAG + " "
+        try:
+            fields = fields_of[kind](loads(content), source)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            raise _damaged(deck_id, card_id, kind, content) from None
         # The sort field is the first.
         yield (first_id + number, guid(deck_id, card_id), model_ids[kind], mod, tag_text, fields, fields.partition("\x1f")[0])

@@ -1,8 +1,8 @@
 """The command line: the ``osteo-learn`` group, and the one place where errors become exit codes.
 
 Each command lives in a module of this package by what it is about
-(:mod:`.study`, :mod:`.decks`, :mod:`.reports`, :mod:`.config`,
-:mod:`.export`, :mod:`.import_reviews`), thin: it parses arguments, calls the layers below and
+(:mod:`.study`, :mod:`.decks`, :mod:`.reports`, :mod:`.control`,
+:mod:`.config`, :mod:`.export`, :mod:`.import_reviews`), thin: it parses arguments, calls the layers below and
 prints. Errors of the :class:`~osteo_learn.errors.OsteoError` family become
 a one-line message and exit 1; usage errors exit 2 (click); Ctrl-C exits
 130. Everything printed while a command runs, error messages included,
@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from osteo_learn import __version__
-from osteo_learn.commands import config, decks, export, import_reviews, reports, study
+from osteo_learn.commands import config, control, decks, export, import_reviews, reports, study
 from osteo_learn.commands.common import UsageWithEveryError
 from osteo_learn.errors import OsteoError
 
@@ -62,6 +62,10 @@ for command in (
     reports.status,
     reports.cards,
     reports.stats,
+    control.suspend,
+    control.unsuspend,
+    control.flag,
+    control.unflag,
     decks.check,
     decks.add_deck,
     decks.remove_deck,
@@ -73,4 +77,13 @@ for command in (
 
 
 def main() -> None:
+    import sys
+
+    from osteo_learn.terminal.gate import GatedStream
+
+    # For the whole process, so that even a traceback goes through the gate.
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, GatedStream):
+            setattr(sys, name, GatedStream(stream))
     cli(prog_name="osteo-learn")

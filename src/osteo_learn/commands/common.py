@@ -135,13 +135,23 @@ def db_option(command):
 
 def deck_option(command):
     return click.option(
-        "--deck", "deck_ids", multiple=True, type=DeckId(), callback=_at_most(MAX_REPEATS), help="Only this deck (repeatable)."
+        "--deck",
+        "deck_ids",
+        multiple=True,
+        type=DeckId(),
+        callback=_at_most(MAX_REPEATS),
+        help="Only this deck (repeat for any of several decks).",
     )(command)
 
 
 def deck_options(command):
     command = click.option(
-        "--tag", "tags", multiple=True, type=Tag(), callback=_at_most(MAX_REPEATS), help="Only cards with this tag (repeatable)."
+        "--tag",
+        "tags",
+        multiple=True,
+        type=Tag(),
+        callback=_at_most(MAX_REPEATS),
+        help="Only cards with this tag (repeat for any of several tags).",
     )(command)
     return deck_option(command)
 
@@ -150,18 +160,63 @@ def json_option(command):
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(command)
 
 
-def open_study(db_path: Path | None) -> tuple[Store, Settings, datetime, date]:
-    """The store, synced with the deck files, and today's study day."""
-    from osteo_learn.core.days import study_day
-    from osteo_learn.store import library
-    from osteo_learn.system import clock
+def open_study(db_path: Path | None, notices: list[str] | None = None) -> tuple[Store, Settings, datetime, date]:
+    """The store, synced with the deck files, and today's study day.
 
-    store, warnings = library.open_library(db_path)
+    Notices for the student (a database just created, a study day kept
+    when the local date went back) go to ``notices`` if given, else to
+    stderr.
+    """
+    from datetime import timedelta
+
+    from osteo_learn.core.days import kept_study_day, study_day
+    from osteo_learn.store import library
+    from osteo_learn.system import clock, paths
+
+    path = db_path or paths.default_db_path()
+    store, warnings = library.open_library(path)
+    created = store.created
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
     settings = store.settings.values()
     now = clock.now()
-    return store, settings, now, study_day(now, settings.day_start_hour)
+    local_day = study_day(now, settings.day_start_hour)
+    today = kept_study_day(local_day, store.queue.latest_day())
+    said = []
+    if created:
+        said.append(created_notice(path, db_path))
+    if today != local_day:
+        said.append(
+            f"Study day {today.isoformat()}: your clock reads {now:%Y-%m-%d %H:%M}, earlier than the study day "
+            "of your last answer (a move west across time zones?). A study day never goes back, so no day's new "
+            f"cards come twice; the next one begins at {settings.day_start_hour}:00 on {today + timedelta(days=1)}."
+        )
+    if notices is not None:
+        notices.extend(said)
+    else:
+        for line in said:
+            click.echo(line, err=True)
+    return store, settings, now, today
+
+
+def created_notice(path: Path, db_path: Path | None) -> str:
+    """What the first run says: where the progress is kept, and how to come back."""
+    from osteo_learn.core.text import shown
+
+    again = f"osteo-learn review --db {shown(db_path)}" if db_path else "osteo-learn review (or osteo-learn alone)"
+    return f"Created your study database {shown(path)}: your progress is kept there. Come back with {again}."
+
+
+def known_tags(store, tags: tuple[str, ...]) -> None:
+    """Refuse a tag no card has, as an unknown deck is refused."""
+    from osteo_learn.core.text import shown
+
+    if not tags:
+        return
+    known = store.cards.tags()
+    for tag in tags:
+        if tag not in known:
+            raise OsteoError(f"no tag '{shown(tag)}' (tags: {shown(', '.join(sorted(known)) or 'none', 1000)})")
 
 
 def known_decks(store, deck_ids: tuple[str, ...]) -> None:

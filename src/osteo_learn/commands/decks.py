@@ -74,11 +74,16 @@ def add_deck(db_path: Path | None, path: Path) -> None:
     again on every run, so edits to it are picked up. Adding it again
     refreshes it at once.
     """
+    from osteo_learn.commands.common import created_notice
     from osteo_learn.store import library
+    from osteo_learn.system import paths
 
     from osteo_learn.core.text import clean, shown
 
-    store, warnings = library.open_library(db_path)
+    where = db_path or paths.default_db_path()
+    store, warnings = library.open_library(where)
+    if store.created:
+        click.echo(created_notice(where, db_path), err=True)
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
     with store:

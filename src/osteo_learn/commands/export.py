@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from osteo_learn.commands.common import Command, PathType, db_option, deck_options, known_decks, open_study
+from osteo_learn.commands.common import Command, PathType, db_option, deck_options, known_decks, known_tags, open_study
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -55,9 +55,10 @@ def export_command(db_path: Path | None, deck_ids, tags, output: Path | None, wi
         return
     if output is not None and output.suffix.lower() != ".apkg":
         raise click.BadParameter(f"'{output}' must end in .apkg (Anki opens packages by that extension)", param_hint="-o")
-    store, settings, now, _ = open_study(db_path)
+    store, settings, now, today = open_study(db_path)
     with store:
         known_decks(store, deck_ids)
+        known_tags(store, tags)
         path = output or Path(export.default_file_name(list(deck_ids) or store.decks.ids()))
         try:
             summary = export.export_from_store(
@@ -68,12 +69,13 @@ def export_command(db_path: Path | None, deck_ids, tags, output: Path | None, wi
                 with_progress=with_progress,
                 timestamp=now.timestamp(),
                 day_start_hour=settings.day_start_hour,
+                today=today,
             )
         except export.OverwriteRefused as refused:
             if output is None:
                 raise
             raise click.BadParameter(
-                f"'{shown(output, 1000)}' is {refused.what}; the package would replace it. Give another path", param_hint="-o"
+                f"'{shown(output, 1000)}' is {refused.what}; the package would replace it. Give another path", param_hint="'-o'"
             ) from None
     for line in export.summary_lines(summary):
         click.echo(line)

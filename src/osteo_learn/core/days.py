@@ -29,6 +29,19 @@ def study_day(instant: datetime, day_start_hour: int = DEFAULT_DAY_START_HOUR) -
     return (instant - timedelta(hours=day_start_hour)).date()
 
 
+def kept_study_day(local_day: date, latest_logged: date | None) -> date:
+    """The study day to use: the local one, unless an answer was already logged for a later day.
+
+    Study days never go backwards. Moving west across time zones can set
+    the local date back (an evening in Tokyo is the morning before in
+    Hawaii); the study day then stays the latest one answered for, so no
+    day's new-card quota is granted twice in the same hours.
+    """
+    if latest_logged is not None and latest_logged > local_day:
+        return latest_logged
+    return local_day
+
+
 def utc_text(instant: datetime) -> str:
     """An instant as stored in the review log: UTC, ISO 8601, millisecond precision."""
     return instant.astimezone(timezone.utc).isoformat(timespec="milliseconds")

@@ -2,30 +2,28 @@
 
 Every problem of a file is collected and reported at once, each with the
 file, the line and the card id it concerns, so a student writing a deck can
-fix them all in one pass. TOML itself carries no positions after parsing, so
-lines are found by a light scan of the text for ``[[cards]]`` headers and
-``key =`` lines; when the file is written in another TOML style the
-messages still name the card id.
+fix them all in one pass. The file is read, decoded and parsed as TOML by
+:mod:`osteo_learn.core.deck_file`, which also finds where each key stands
+(TOML itself carries no positions after parsing); when the file is written
+in another TOML style the messages still name the card id.
 
 Every size is bounded (:mod:`osteo_learn.core.limits`; files by
-:mod:`osteo_learn.core.files`), so a deck
-that passes the check can be stored, shown and exported; names, keys and
-values quoted in a message pass :func:`osteo_learn.core.text.shown`.
+:mod:`osteo_learn.core.files`), so a deck that passes the check can be
+stored, shown and exported; names, keys and values quoted in a message pass
+:func:`osteo_learn.core.text.shown`.
 """
 
 from __future__ import annotations
 
-import re
-import tomllib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from osteo_learn.core import cloze, files
+from osteo_learn.core.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
+from osteo_learn.core.deck_file import DeckError, Lines, Problem, decode, parse_toml, read_bytes, text_of
 from osteo_learn.core.limits import (
     ID_PATTERN,
     MAX_ID_LENGTH,
-    MAX_NESTING,
     MAX_TAG_LENGTH,
     MAX_TAGS,
     MAX_TEXT_LENGTH,
@@ -34,14 +32,9 @@ from osteo_learn.core.limits import (
     valid_id,
     valid_tag,
 )
-from osteo_learn.core.cards import Basic, Card, Cloze, Content, Deck, Kind, SourceDocument, Vignette
 from osteo_learn.core.text import shown
-from osteo_learn.errors import OsteoError
 
-_TABLE_HEADER = re.compile(r"^\s*\[")
-_CARDS_HEADER = re.compile(r"^\s*\[\[\s*cards\s*\]\]")
-_KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_-]+)\s*=")
-_TOML_POSITION = re.compile(r"\((?:at line (\d+), column (\d+)|at end of document)\)")
+__all__ = ["DeckError", "Problem", "decode", "load", "parse", "read_bytes", "text_of", "valid_id", "valid_tag"]
 
 DECK_FIELDS = ("id", "title", "description", "source", "cards")
 SOURCE_FIELDS = ("title", "file")
@@ -54,29 +47,11 @@ KIND_FIELDS: dict[Kind, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 _KIND_NAMES = frozenset(k.value for k in Kind)
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a deck file, with its place."""
-
-    path: Path
-    message: str
-    line: int | None = None
-    card_id: str | None = None
-
-    def __str__(self) -> str:
-        path = shown(self.path, limit=1000)
-        place = f"{path}:{self.line}" if self.line else f"{path}"
-        card = f" card '{shown(self.card_id)}':" if self.card_id else ""
-        return f"{place}:{card} {self.message}"
-
-
-class DeckError(OsteoError):
-    """A deck file that cannot be used; carries every problem found in it."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+EXCERPT_BUDGET = 5_000_000_000
+"""How many characters the look-ups of a deck's excerpts in its source may compare
+(some seconds): every excerpt is looked up across the whole document, so a deck
+of very many cards from a very long document is refused rather than checked for
+minutes."""
 
 
 def normalise_space(text: str) -> str:
@@ -89,56 +64,10 @@ def load(path: Path) -> Deck:
     return parse(decode(read_bytes(path), path), path)
 
 
-def read_bytes(path: Path) -> bytes:
-    """The bytes of a deck file: a regular file of at most :data:`~osteo_learn.core.files.MAX_DECK_BYTES`."""
-    try:
-        return files.read_regular(path, files.MAX_DECK_BYTES, "deck file")
-    except files.FileRefused as refused:
-        raise DeckError([Problem(path, "no such deck file" if refused.missing else str(refused))]) from None
-
-
-_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
-
-
-def text_of(data: bytes) -> str:
-    """UTF-8 text, a byte order mark at the start dropped; raises ``ValueError`` saying why it is not."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith(_UTF16_MARKS):
-        raise ValueError("is UTF-16 text (it starts with a UTF-16 byte order mark); save it as UTF-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ValueError(f"is not UTF-8 text ({error.reason} at byte {error.start}, line {line}); save it as UTF-8") from None
-
-
-def decode(data: bytes, path: Path) -> str:
-    try:
-        return text_of(data)
-    except ValueError as error:
-        raise DeckError([Problem(path, str(error))]) from None
-
-
 def parse(text: str, path: Path) -> Deck:
     """Validate the text of a deck file; the source document is read relative to ``path``."""
-    try:
-        data = tomllib.loads(text)
-    except RecursionError:
-        line = _too_deep(text)
-        raise DeckError([Problem(path, f"invalid TOML: arrays or inline tables nested more than {MAX_NESTING} deep", line)]) from None
-    except tomllib.TOMLDecodeError as error:
-        position = _TOML_POSITION.search(str(error))
-        message = shown(_TOML_POSITION.sub("", str(error)).strip(), limit=500)
-        line = None
-        if position and position.group(1):
-            line = int(position.group(1))
-        elif position:
-            # Cut short: point at the last line that has anything on it.
-            line = text.rstrip().count("\n") + 1
-            message += ", at the end of the file"
-        raise DeckError([Problem(path, f"invalid TOML: {message}", line)]) from None
-    checker = _Checker(path, _Lines.scan(text))
+    data = parse_toml(text, path)
+    checker = _Checker(path, Lines.scan(text))
     deck = checker.deck(data)
     if checker.problems:
         raise DeckError(sorted(checker.problems, key=lambda p: p.line or 0))
@@ -146,70 +75,17 @@ def parse(text: str, path: Path) -> Deck:
     return deck
 
 
-# What a bracket count must skip: strings (multi-line first) and comments.
-_TOML_TOKENS = re.compile(
-    r'"""(?:[^"\\]|\\.|"(?!""))*+"""'  # multi-line basic string
-    r"|'''(?:[^']|'(?!''))*+'''"  # multi-line literal string
-    r'|"(?:[^"\\\n]|\\.)*+"'  # basic string
-    r"|'[^'\n]*+'"  # literal string
-    r"|\#[^\n]*+"  # comment
-    r"|[\[\]{}\n]"
-)
-
-
-def _too_deep(text: str) -> int | None:
-    """The line where arrays and inline tables first nest more than :data:`MAX_NESTING` deep."""
-    depth, line = 0, 1
-    for token in _TOML_TOKENS.finditer(text):
-        kind = token.group(0)
-        if kind in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                return line
-        elif kind in "]}":
-            depth = max(0, depth - 1)
-        elif kind == "\n":
-            line += 1
-        else:
-            line += kind.count("\n")
-    return None
-
-
-@dataclass
-class _Lines:
-    """Where top-level keys, ``[source]`` keys and each card's keys stand in the text."""
-
-    top: dict[str, int] = field(default_factory=dict)
-    source: dict[str, int] = field(default_factory=dict)
-    cards: list[tuple[int, dict[str, int]]] = field(default_factory=list)
-
-    @classmethod
-    def scan(cls, text: str) -> _Lines:
-        lines = cls()
-        keys = lines.top
-        # Lines as TOML counts them: only \n ends one (splitlines() would also split at U+2028).
-        for number, line in enumerate(text.split("\n"), start=1):
-            if _CARDS_HEADER.match(line):
-                keys = {}
-                lines.cards.append((number, keys))
-            elif _TABLE_HEADER.match(line):
-                keys = lines.source if re.match(r"^\s*\[\s*source\s*\]", line) else {}
-                if keys is lines.source:
-                    lines.top.setdefault("source", number)
-            elif match := _KEY_LINE.match(line):
-                keys.setdefault(match.group(1), number)
-        return lines
-
-
 class _Checker:
     """Walks the parsed TOML, building the deck and collecting problems."""
 
-    def __init__(self, path: Path, lines: _Lines):
+    def __init__(self, path: Path, lines: Lines):
         self.path = path
         self.lines = lines
         self.problems: list[Problem] = []
         self.card_lines: tuple[int, dict[str, int]] = (0, {})
         self.normalised_source = ""
+        self.compared = 0  # characters the excerpt look-ups compared so far
+        self.over_budget = False
 
     def problem(self, message: str, line: int | None = None, card_id: str | None = None) -> None:
         self.problems.append(Problem(self.path, message, line, card_id))
@@ -315,15 +191,36 @@ class _Checker:
                 fail(f"unknown field '{shown(key)}' for a {kind} card (known: {known})", key)
         tags = self.tags(raw.get("tags"), fail)
         excerpt = self.card_string(raw, "source", fail)
-        if excerpt and source and normalise_space(excerpt) not in self.normalised_source:
-            fail(
-                f"source excerpt does not occur in {source.path.name}; copy it exactly from the document",
-                "source",
-            )
+        if excerpt and source:
+            found = self.find_excerpt(normalise_space(excerpt))
+            if found is None:
+                fail(
+                    f"the deck has too many excerpts to look up in a source document of "
+                    f"{len(self.normalised_source):,} characters (the looking up would compare more than "
+                    f"{EXCERPT_BUDGET:,} characters); split the deck, or shorten the source document",
+                    "source",
+                )
+            elif not found:
+                fail(
+                    f"source excerpt does not occur in {shown(source.path.name)}; copy it exactly from the document",
+                    "source",
+                )
         content = self.content(kind, raw, fail)
         if len(self.problems) > before or content is None:
             return None
         return Card(label, tags, excerpt, content, start, tuple(keys.items()))
+
+    def find_excerpt(self, excerpt: str) -> bool | None:
+        """Whether ``excerpt`` occurs in the source; ``None`` (once) when looking it up would
+        take the look-ups of this deck past :data:`EXCERPT_BUDGET` characters compared."""
+        if self.over_budget:
+            return True  # reported once, at the first excerpt not looked up
+        if self.compared > EXCERPT_BUDGET:
+            self.over_budget = True
+            return None
+        at = self.normalised_source.find(excerpt)
+        self.compared += at + len(excerpt) if at >= 0 else len(self.normalised_source)
+        return at >= 0
 
     def content(self, kind: Kind, raw: dict[str, Any], fail) -> Content | None:
         if kind is Kind.BASIC:

@@ -27,12 +27,15 @@ MAX_SOURCE_BYTES = 16 * 1024 * 1024
 class FileRefused(OsteoError):
     """A file that cannot be read as asked; the message says why (not which file).
 
-    ``missing`` tells a file that does not exist from one that is refused.
+    ``missing`` tells a file that does not exist from one that is refused;
+    ``system_reason`` is set when the system would not even open it (a name
+    too long, no permission), in its own words.
     """
 
-    def __init__(self, message: str, missing: bool = False):
+    def __init__(self, message: str, missing: bool = False, system_reason: str | None = None):
         super().__init__(message)
         self.missing = missing
+        self.system_reason = system_reason
 
 
 def read_regular(path: Path, limit: int, what: str = "file") -> bytes:
@@ -89,9 +92,9 @@ def _open(path: Path) -> int:
     except FileNotFoundError:
         raise FileRefused("does not exist", missing=True) from None
     except IsADirectoryError:
-        raise FileRefused("is a folder, not a file") from None
+        raise FileRefused("is a folder, not a regular file") from None
     except (OSError, ValueError) as error:  # ValueError: a NUL in the name
-        raise FileRefused(f"cannot be opened ({reason(error)})") from None
+        raise FileRefused(f"cannot be opened ({reason(error)})", system_reason=reason(error)) from None
 
 
 def _check_regular(info: os.stat_result, what: str) -> None:

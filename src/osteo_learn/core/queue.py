@@ -11,8 +11,10 @@ The rules, in order:
    come first.
 2. Due reviews follow, most overdue first (the order the store gives), up to
    the review limit.
-3. New cards follow in deck order, up to what is left of the day's new-card
-   limit.
+3. New cards follow, interleaved deck by deck in deck order (one from the
+   first deck, one from the second, ..., then round again), each deck's in
+   file order, up to what is left of the day's new-card limit, and of each
+   deck's own limit where it has one (the global limit stays the cap).
 4. Siblings (the cloze deletions of one deck entry) are not shown on the
    same day: a card whose sibling is already in the queue, or was studied
    earlier today, is *buried*, left as it is for another day. A buried review
@@ -20,13 +22,15 @@ The rules, in order:
 5. During the session a card graded below 4 is put back ``REPEAT_GAP``
    cards later (or last, when fewer remain) and comes back until it scores
    4 or 5 (rule 7). Every answer can be undone, last first, which puts the
-   queue back exactly as it was before that answer.
+   queue back exactly as it was before that answer. A card buried or
+   suspended from the session leaves the queue at once (its repeat too), and
+   an undo of that puts it back the same way.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, NamedTuple, TypeVar
 
@@ -96,6 +100,8 @@ def plan(
     review_limit: int,
     new_limit: int,
     key: Callable[[T], Hashable] = _sibling_key,
+    new_by_deck: Sequence[tuple[Hashable, Iterable[T]]] = (),
+    deck_new_limits: Mapping[Hashable, int] | None = None,
 ) -> Plan[T]:
     """The queue for a session.
 
@@ -104,6 +110,9 @@ def plan(
     siblings can be replaced by the next card. ``new_limit`` is what is left
     of the day's new cards (the daily limit minus those introduced today).
     ``key`` gives a card's sibling key (by default its ``sibling_key``).
+    ``new_by_deck`` gives the new cards as one stream per deck, in deck
+    order, to interleave (then ``new`` is left empty); ``deck_new_limits``
+    what is left of a deck's own new-card limit, for the decks that have one.
     """
     taken = set(studied_siblings)
     entries: list[Entry[T]] = []
@@ -112,7 +121,43 @@ def plan(
         taken.add(key(card))
     buried_reviews, over_limit = _take(due, Kind.REVIEW, review_limit, key, taken, entries)
     buried_new, _ = _take(new, Kind.NEW, new_limit, key, taken, entries)
+    if new_by_deck:
+        buried_new += _interleave(new_by_deck, new_limit, deck_new_limits or {}, key, taken, entries)
     return Plan(tuple(entries), buried_reviews, buried_new, over_limit)
+
+
+def _interleave(
+    streams: Sequence[tuple[Hashable, Iterable[T]]],
+    limit: int,
+    deck_limits: Mapping[Hashable, int],
+    key: Callable[[T], Hashable],
+    taken: set,
+    entries: list[Entry[T]],
+) -> int:
+    """Add new cards one deck at a time, round after round; return how many were buried."""
+    active = [[deck, iter(stream), deck_limits.get(deck)] for deck, stream in streams]
+    added = buried = 0
+    while active and added < limit:
+        still = []
+        for item in active:
+            if added >= limit:
+                break
+            deck, cards, left = item
+            if left is not None and left <= 0:
+                continue
+            for card in cards:
+                sibling = key(card)
+                if sibling in taken:
+                    buried += 1
+                    continue
+                taken.add(sibling)
+                entries.append(Entry(card, Kind.NEW))
+                added += 1
+                item[2] = None if left is None else left - 1
+                still.append(item)
+                break
+        active = still
+    return buried
 
 
 def _take(
@@ -170,17 +215,18 @@ class Queue(Generic[T]):
         """(n, m) for "card n of m": answers so far plus one, and that plus what is left after."""
         return self.answered + 1, self.answered + len(self._pending)
 
-    def answer(self, grade: int) -> Entry[T] | None:
+    def answer(self, grade: int, *, again: bool = True) -> Entry[T] | None:
         """Take the current card off the queue after ``grade``; return its repeat, if any.
 
         A grade below 4 puts the card back as a repeat ``gap`` cards later,
-        or last when fewer cards remain (SM-2 rule 7).
+        or last when fewer cards remain (SM-2 rule 7), unless ``again`` is
+        false (the answer suspended the card as a leech).
         """
         if not self._pending:
             raise IndexError("the queue is empty")
         first, rest = self._pending[0], self._pending[1:]
         self._history.append(self._pending)
-        if grade >= REPEAT_BELOW:
+        if grade >= REPEAT_BELOW or not again:
             self._pending = rest
             return None
         repeat = Entry(first.card, Kind.REPEAT)
@@ -189,12 +235,33 @@ class Queue(Generic[T]):
         return repeat
 
     def skip(self) -> Entry[T]:
-        """Take the current card off the queue without an answer (it was studied
-        elsewhere meanwhile); return its entry."""
+        """Take the current card off the queue without an answer (buried or
+        suspended); :meth:`undo` puts it back."""
         if not self._pending:
             raise IndexError("the queue is empty")
-        first, self._pending = self._pending[0], self._pending[1:]
-        return first
+        self._history.append(self._pending)
+        self._pending = self._pending[1:]
+        return self._history[-1][0]
+
+    def replace(self, match: Callable[[T], bool], card: T) -> None:
+        """Put ``card`` in place of every entry ``match`` picks, in the queue and its
+        undo history (a card whose text changed)."""
+
+        def swap(entries: tuple[Entry[T], ...]) -> tuple[Entry[T], ...]:
+            return tuple(Entry(card, e.kind) if match(e.card) else e for e in entries)
+
+        self._pending = swap(self._pending)
+        self._history = [swap(entries) for entries in self._history]
+
+    def drop(self, match: Callable[[T], bool]) -> None:
+        """Take every entry ``match`` picks out of the queue and its undo history
+        (a card gone from its deck file)."""
+
+        def keep(entries: tuple[Entry[T], ...]) -> tuple[Entry[T], ...]:
+            return tuple(e for e in entries if not match(e.card))
+
+        self._pending = keep(self._pending)
+        self._history = [keep(entries) for entries in self._history]
 
     def undo(self) -> Entry[T]:
         """Put the queue back as it was before the last answer; return that card's entry."""

@@ -24,21 +24,21 @@ length of the text.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # Marks around a highlighted span inside text to be wrapped (private-use
 # characters, removed from deck text by clean()).
 MARK = "\ue000"
 END_MARK = "\ue001"
 
-_ESCAPE_SEQUENCES = re.compile(
+_ESCAPE_SEQUENCES_PATTERN = (
     r"""
       \x1b\[ [0-?]*+ [ -/]*+ [@-~]                         # CSI: cursor moves, colours, erasing
     | \x9b [0-?]*+ [ -/]*+ [@-~]                           # CSI as one C1 character
     | \x1b[\]PX^_] [^\x07\x1b\x90\x98\x9c-\x9f]*+ (?: \x07 | \x1b\\ | \x9c )   # OSC, DCS, SOS, PM, APC strings
     | [\x9d\x90\x98\x9e\x9f] [^\x07\x1b\x90\x98\x9c-\x9f]*+ (?: \x07 | \x9c | \x1b\\ )
     | \x1b [ -/]*+ [0-~]                                   # other escape sequences
-    """,
-    re.VERBOSE,
+    """
 )
 # (A string's body stops at the next ESC or string introducer, so that a run
 # of openers never closed costs one pass, not one per opener.)
@@ -57,12 +57,22 @@ _FORMAT = (
 # Everything in C0 but tab and newline, DEL, C1, lone surrogates (a file
 # name that is not UTF-8), the format characters above, and our marks.
 _UNSAFE_CLASS = f"\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff{_FORMAT}\ue000\ue001"
-_CONTROLS = re.compile(f"[{_UNSAFE_CLASS}]")
-_LINE_SEPARATORS = re.compile("\r\n|[\u2028\u2029]")
-# Anything clean() or shown() would change.
-_NEEDS_WORK = re.compile(f"[{_UNSAFE_CLASS}\u2028\u2029]")
-_NOT_SHOWN = re.compile(f"[{_UNSAFE_CLASS}\t\n\u2028\u2029]")
-_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\ud800-\udfff{_FORMAT}\u2028\u2029\ue000\ue001]")
+
+
+# Compiled on first use, so that a command printing only safe text (--help)
+# does not wait for all of them.
+@cache
+def _pattern(name: str) -> re.Pattern[str]:
+    return {
+        "escapes": lambda: re.compile(_ESCAPE_SEQUENCES_PATTERN, re.VERBOSE),
+        "controls": lambda: re.compile(f"[{_UNSAFE_CLASS}]"),
+        "line separators": lambda: re.compile("\r\n|[\u2028\u2029]"),
+        # Anything clean() would change; anything shown() would.
+        "needs work": lambda: re.compile(f"[{_UNSAFE_CLASS}\u2028\u2029]"),
+        "not shown": lambda: re.compile(f"[{_UNSAFE_CLASS}\t\n\u2028\u2029]"),
+        "json unsafe": lambda: re.compile(f"[\x7f-\x9f\ud800-\udfff{_FORMAT}\u2028\u2029\ue000\ue001]"),
+    }[name]()
+
 
 SHOWN_LENGTH = 200
 """How many characters of a value :func:`shown` quotes before it cuts it."""
@@ -70,7 +80,7 @@ SHOWN_LENGTH = 200
 
 def is_safe(text: str) -> bool:
     """Whether ``text`` holds nothing that :func:`clean` would change."""
-    return _NEEDS_WORK.search(text) is None
+    return _pattern("needs work").search(text) is None
 
 
 def clean(text: str) -> str:
@@ -81,11 +91,11 @@ def clean(text: str) -> str:
     removed (it would let a line overwrite itself). A lone surrogate (from
     a file name that is not UTF-8) becomes U+FFFD.
     """
-    if _NEEDS_WORK.search(text) is None:
+    if _pattern("needs work").search(text) is None:
         return text
-    text = _LINE_SEPARATORS.sub("\n", text)
-    text = _ESCAPE_SEQUENCES.sub("", text)
-    return _CONTROLS.sub(_replacement, text)
+    text = _pattern("line separators").sub("\n", text)
+    text = _pattern("escapes").sub("", text)
+    return _pattern("controls").sub(_replacement, text)
 
 
 def _replacement(match: re.Match[str]) -> str:
@@ -104,8 +114,8 @@ def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
     cut = len(text) > limit
     if cut:
         text = text[:limit]
-    if _NOT_SHOWN.search(text) is not None:
-        text = _NOT_SHOWN.sub(_escape, text)
+    if _pattern("not shown").search(text) is not None:
+        text = _pattern("not shown").sub(_escape, text)
     return f"{text}… ({len(str(value)):,} characters)" if cut else text
 
 
@@ -127,9 +137,9 @@ def json_safe(json_text: str) -> str:
     """JSON text (from ``json.dumps(..., ensure_ascii=False)``) with every character
     :func:`clean` would drop written as a ``\\u`` escape: the same data, nothing
     a terminal acts on. (JSON itself escapes C0 controls.)"""
-    if _JSON_UNSAFE.search(json_text) is None:
+    if _pattern("json unsafe").search(json_text) is None:
         return json_text
-    return _JSON_UNSAFE.sub(_json_escape, json_text)
+    return _pattern("json unsafe").sub(_json_escape, json_text)
 
 
 def _json_escape(match: re.Match[str]) -> str:

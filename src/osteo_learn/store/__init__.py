@@ -7,7 +7,8 @@ its collection's:
 ============== ==================================================================
 ``store.decks``     the decks and their sync with validated deck files (:mod:`.decks`)
 ``store.cards``     the studied cards, with text and schedule (:mod:`.cards`)
-``store.log``       the append-only review log: record, undo, replay, merge (:mod:`.log`, :mod:`.merge`)
+``store.log``       the append-only review log: record, undo, replay, merge (:mod:`.log`, :mod:`.merge`, :mod:`.imports`)
+``store.control``   bury, suspend, flag and leeches: the card event log (:mod:`.control`)
 ``store.queue``     the reads that plan a day's session (:mod:`.queue`)
 ``store.stats``     the reads behind the statistics (:mod:`.stats`)
 ``store.settings``  the student's settings (:mod:`.settings`)
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from osteo_learn.store.cards import Cards
 from osteo_learn.store.connection import Database, translate
+from osteo_learn.store.control import Control
 from osteo_learn.store.decks import Decks
 from osteo_learn.store.log import Log
 from osteo_learn.store.queue import Queue
@@ -53,6 +55,7 @@ class Store:
         self.decks = Decks(db)
         self.cards = Cards(db)
         self.log = Log(db)
+        self.control = Control(db)
         self.queue = Queue(db)
         self.stats = Stats(db)
         self.settings = Settings(db)
@@ -81,6 +84,12 @@ class Store:
     @property
     def read_only(self) -> bool:
         return self.db.read_only
+
+    @property
+    def created(self) -> bool:
+        """Whether opening made the database (no file was there): known from the
+        opening itself, so no second look at the path can be wrong or fail."""
+        return self.db.created
 
     def protected_files(self) -> list[tuple[Path, str]]:
         """The files no output may replace, each with what it is: the database and

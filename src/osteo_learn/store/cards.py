@@ -23,9 +23,11 @@ class Cards:
             raise StoreError(f"no card with number {pk} in {self._db.path}")
         return found[0]
 
-    def all(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), include_retired: bool = False) -> list[StoredCard]:
-        """Every card in deck order, narrowed by deck and tag."""
-        where, params = card_filters(deck_ids, tags)
+    def all(
+        self, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), include_retired: bool = False, kinds: Sequence[str] = ()
+    ) -> list[StoredCard]:
+        """Every card in deck order, narrowed by deck, tag and kind."""
+        where, params = card_filters(deck_ids, tags, kinds)
         if not include_retired:
             where.append("c.retired = 0")
         return list(select_cards(self._db.conn, " AND ".join(where) or "1", params))
@@ -49,3 +51,12 @@ class Cards:
             f" WHERE {' AND '.join(['c.retired = 0', *where])} ORDER BY d.rank, d.id, c.position, c.ord"
         )
         return map(StoredCard, self._db.conn.execute(sql, params))
+
+    def entry(self, deck_id: str, card_id: str) -> list[StoredCard]:
+        """The cards of one deck entry (a cloze's deletions, by number), retired ones too."""
+        return list(select_cards(self._db.conn, "c.deck_id = ? AND c.card_id = ?", (deck_id, card_id), order="c.ord"))
+
+    def tags(self) -> set[str]:
+        """Every tag of a card not retired."""
+        found = self._db.conn.execute("SELECT DISTINCT tags FROM cards WHERE retired = 0")
+        return {tag for (tags,) in found for tag in tags.split()}

@@ -57,6 +57,7 @@ class Database:
         self.conn = conn
         self.read_only = read_only
         self._checked = False  # the file passed quick_check, inside a write lock
+        self.created = False  # this open made the file (no file was there)
 
     @classmethod
     def open(cls, path: Path) -> Database:
@@ -80,7 +81,8 @@ class Database:
         blocker = next((parent for parent in path.parents if parent.is_file()), None)
         if blocker is not None:
             raise StoreError(f"cannot create the database {path}: {blocker} is a file, not a folder")
-        if not _refuse_foreign_file(path):
+        created = not _refuse_foreign_file(path)
+        if created:
             _create(path)
         read_only = not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
         if not read_only:
@@ -90,6 +92,7 @@ class Database:
         except sqlite3.Error as error:
             raise StoreError(f"cannot open the database {path}: {error}") from None
         database = cls(path, conn, read_only)
+        database.created = created
         try:
             database._prepare()
         except BaseException:
@@ -224,6 +227,8 @@ def _refuse_foreign_file(path: Path) -> bool:
     try:
         header = files.read_start(path, 100, "database file")
     except files.FileRefused as refused:
+        if refused.system_reason is not None:
+            raise StoreError(f"cannot open the database {shown(path, 1000)}: {refused.system_reason}") from None
         raise StoreError(f"{shown(path, 1000)} {refused}; it was left untouched") from None
     if header is None:
         return False

@@ -45,7 +45,10 @@ class ExportSelection:
 
     _FROM = " FROM temp.export_selection AS x JOIN main.cards AS c ON c.id = x.card"
 
-    def __init__(self, conn: sqlite3.Connection, connect: ConnectionFactory, where: str, params: Sequence):
+    def __init__(
+        self, conn: sqlite3.Connection, connect: ConnectionFactory, where: str, params: Sequence, today: date | None = None
+    ):
+        self._today = today  # the study day a bury holds for (None: nothing is buried)
         self._conn = conn
         self._connect = connect
         self._where = where  # which cards, as a condition on ``cards AS c``
@@ -69,6 +72,12 @@ class ExportSelection:
             self._numbered = True
         return self._conn
 
+    def renumber(self) -> None:
+        """Forget the numbering, so that the next use numbers the cards as they are now."""
+        self._conn.execute("DELETE FROM temp.export_selection")
+        self._conn.commit()
+        self._numbered = False
+
     def is_empty(self) -> bool:
         """No card is selected (found without numbering them)."""
         row = self._conn.execute(f"SELECT EXISTS (SELECT 1 FROM cards AS c WHERE {self._where})", self._params).fetchone()
@@ -83,7 +92,7 @@ class ExportSelection:
         ).fetchone()
         if row is not None:
             StoredCard(row).check()
-            raise StoredCard(row).damaged(ValueError("it holds what no deck or answer writes"))
+            raise StoredCard(row).damaged(ValueError("its deck is not in the database, or it holds what no deck writes"))
 
     def fingerprint(self) -> tuple[int, int]:
         """How many cards, and the sum of their keys: to check that another
@@ -102,12 +111,14 @@ class ExportSelection:
         rows = self._number().execute(f"SELECT c.deck_id{self._FROM} GROUP BY c.deck_id ORDER BY min(x.number)")
         return [deck_id for (deck_id,) in rows]
 
-    def notes(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
+    def notes(self) -> Iterator[tuple[int, str, str, str, str, str, str, int]]:
         """One row per note, in order: its number, deck id, card id, kind, tags
-        (space-separated), fields (the content as JSON) and source sentence."""
+        (space-separated), fields (the content as JSON), source sentence, and
+        whether any of its cards is a leech."""
         return self._number().execute(
-            f"SELECT x.note, c.deck_id, c.card_id, c.kind, c.tags, c.fields, c.source{self._FROM}"
-            " WHERE x.first ORDER BY x.number"
+            f"SELECT x.note, c.deck_id, c.card_id, c.kind, c.tags, c.fields, c.source,"
+            " EXISTS (SELECT 1 FROM cards AS s WHERE s.deck_id = c.deck_id AND s.card_id = c.card_id"
+            f" AND s.leech = 1 AND s.retired = 0){self._FROM} WHERE x.first ORDER BY x.number"
         )
 
     def schedule_span(self) -> tuple[date | None, int]:
@@ -136,6 +147,9 @@ class ExportSelection:
         date), a reviewed card is a review card (type and queue 2) with its
         interval, EF x 1000, repetitions and lapses, due that many days after
         the creation day; a card never reviewed stays new.
+        Card control travels either way: a suspended card is in Anki's queue
+        -1, a card buried on the export's study day in queue -3 (buried by
+        the user), and a flagged card has Anki's red flag (1).
         """
         conn = self._number()
         conn.execute("ATTACH DATABASE ? AS export_collection", (str(collection),))
@@ -144,21 +158,26 @@ class ExportSelection:
             conn.execute("PRAGMA export_collection.synchronous = OFF")
             decks = " ".join("WHEN ? THEN ?" for _ in anki_decks)
             params: list = [first_card_id, first_note_id, *(v for pair in anki_decks.items() for v in pair), mod]
+            held = (
+                "CASE WHEN c.suspended THEN -1 WHEN c.id IN (SELECT card FROM main.card_events WHERE day = ?"
+                " AND action = 'bury' AND undone_at IS NULL) THEN -3 ELSE"
+            )
+            params.append(self._today.isoformat() if self._today else "")
             if creation_day is not None:
                 schedule = (
-                    "CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, CASE WHEN c.due IS NULL THEN 0 ELSE 2 END,"
+                    f"CASE WHEN c.due IS NULL THEN 0 ELSE 2 END, {held} CASE WHEN c.due IS NULL THEN 0 ELSE 2 END END,"
                     " CASE WHEN c.due IS NULL THEN x.note ELSE CAST(julianday(c.due) - julianday(?) AS INTEGER) END,"
                     " ifnull(c.interval, 0), ifnull(c.ease * 10, 0), ifnull(c.reps, 0), ifnull(c.lapses, 0)"
                 )
                 params.append(creation_day.isoformat())
             else:
-                schedule = "0, 0, x.note, 0, 0, 0, 0"
+                schedule = f"0, {held} 0 END, x.note, 0, 0, 0, 0"
             # Anki's ord: the cloze number minus one, else its only template, 0 (ord is 1 then).
             conn.execute(
                 "INSERT INTO export_collection.cards (id, nid, did, ord, mod, usn, type, queue, due, ivl, factor, reps,"
                 " lapses, left, odue, odid, flags, data)"
                 f" SELECT ? + c.id, ? + x.note, CASE c.deck_id {decks} END, c.ord - 1, ?, -1, {schedule},"
-                f" 0, 0, 0, 0, ''{self._FROM} ORDER BY c.id",
+                f" 0, 0, 0, CASE WHEN c.flagged THEN 1 ELSE 0 END, ''{self._FROM} ORDER BY c.id",
                 params,
             )
             conn.commit()
@@ -238,15 +257,6 @@ class AnkiLogWriter:
                 self._params,
             )
             cards = tuple(conn.execute("SELECT count(*), total(card) FROM temp.selected").fetchone())
-            damaged = conn.execute(
-                "SELECT r.id FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card"
-                f" WHERE r.undone_at IS NULL AND {DAMAGED_ANSWER} LIMIT 1"
-            ).fetchone()
-            if damaged is not None:
-                raise DamagedRow(
-                    f"the answer {damaged[0]} of the review log is damaged in the database (its time, day or"
-                    " schedule is not one an answer writes); restore the database from a backup"
-                )
             # Rows go in one at a time in time order, so the previous entry's id
             # is the rowid this connection inserted last: last_insert_rowid().
             # A row in a TEMP table sets it below any instant to start with.
@@ -261,6 +271,17 @@ class AnkiLogWriter:
                 f" FROM ({_REVLOG_ROWS.format(log=log)})",
                 (first_card_id,),
             ).rowcount
+            # A damaged answer was written with the card id -1 (in the same
+            # pass, so the log is read once): find it to name it, and stop.
+            if conn.execute("SELECT 1 FROM export_collection.revlog WHERE cid = -1 LIMIT 1").fetchone():
+                damaged = conn.execute(
+                    "SELECT r.id FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card"
+                    f" WHERE r.undone_at IS NULL AND {DAMAGED_ANSWER} LIMIT 1"
+                ).fetchone()
+                raise DamagedRow(
+                    f"the answer {damaged[0] if damaged else '?'} of the review log is damaged in the database (its"
+                    " time, day or schedule is not one an answer writes); restore the database from a backup"
+                )
             conn.commit()
             return WrittenLog(entries, cards)
         finally:
@@ -275,7 +296,8 @@ class AnkiLogWriter:
 
 # The answers that stand of the selected cards as rows of Anki's revlog, less
 # its id and usn, in time order, each as the replay judges it ({log}: the
-# view review_log, or the table itself when no verdict is kept beside it):
+# view review_log, or the table itself when no verdict is kept beside it; a
+# damaged answer with the card id -1):
 # the answer's instant in milliseconds since the epoch (exact: julianday()
 # holds whole milliseconds), the card id (``first_card_id`` plus its key, the
 # one parameter), button, interval, last interval, factor, time and log type.
@@ -284,7 +306,8 @@ class AnkiLogWriter:
 # card up, rather than card by card; no sorting.
 _REVLOG_ROWS = (
     f"SELECT {INSTANT_MS.replace('reviewed_at', 'r.reviewed_at')} AS instant,"
-    " ? + r.card AS cid, CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
+    f" CASE WHEN {DAMAGED_ANSWER} THEN -1 ELSE ? + r.card END AS cid,"
+    " CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
     " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
     " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
     " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
@@ -300,7 +323,9 @@ class Export:
         self._db = db
 
     @contextmanager
-    def selection(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[ExportSelection]:
+    def selection(
+        self, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), today: date | None = None
+    ) -> Iterator[ExportSelection]:
         """The cards not retired, narrowed by deck and tag, numbered in export order
         (as :meth:`osteo_learn.store.cards.Cards.each` gives them).
 
@@ -317,7 +342,7 @@ class Export:
         try:
             conn.execute("DELETE FROM temp.export_selection")
             conn.commit()
-            yield ExportSelection(conn, self._db.connect, " AND ".join(["c.retired = 0", *where]), params)
+            yield ExportSelection(conn, self._db.connect, " AND ".join(["c.retired = 0", *where]), params, today)
         finally:
             # Tidying a TEMP table never fails an export whose package is written.
             try:

@@ -108,6 +108,9 @@ def sync_decks(store: Store, files: list[DeckFile] | None = None) -> list[str]:
     def still_wanted(now: dict[str, DeckRecord]) -> list[DeckSync]:
         wanted, claimed = [], {}
         for loaded in changed:
+            record = now.get(loaded.deck.id)
+            if loaded.file.deck_id is not None and record is not None and not record.bundled and not record.file:
+                continue  # removed with remove-deck a moment ago: no longer followed
             try:
                 _check_id(loaded, now, claimed)
             except Unusable as unusable:
@@ -129,7 +132,7 @@ def _load_if_changed(file: DeckFile, record: DeckRecord | None) -> LoadedDeck | 
         stat = file.path.stat()
     except FileNotFoundError:
         raise Unusable(f"deck file {where} is missing; its cards are kept as they were") from None
-    except OSError as error:
+    except (OSError, ValueError) as error:  # ValueError: a NUL in a name edited into the database
         raise Unusable(f"deck file {where} cannot be read ({files.reason(error)}); its cards are kept as they were") from None
     if record and (record.file_size, record.file_mtime_ns) == (stat.st_size, stat.st_mtime_ns):
         return None

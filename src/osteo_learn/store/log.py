@@ -6,20 +6,25 @@ log is the truth; a card's state columns are a cache that a replay of its
 log rebuilds (:meth:`Log.replay`). The replay takes a card's answers that
 stand in time order, desk and Anki alike, and the first of each study day
 schedules (:mod:`osteo_learn.core.history`); answers imported from Anki
-join the log through :meth:`Log.merge` (:mod:`.merge`). Undoing marks a
-row undone and replays the card; no row is ever changed otherwise or
-deleted (triggers in the schema refuse it).
+join the log through :meth:`Log.merge_anki` (:mod:`.imports`). Undoing
+marks a row undone and replays the card; no row is ever changed otherwise
+or deleted (triggers in the schema refuse it). An answer that makes a card
+a leech writes the leech mark with it (:mod:`.control`); undoing the answer
+undoes the mark.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
-from osteo_learn.core import history, sm2
+from osteo_learn.core import control, history, sm2
+from osteo_learn.core.control import DEFAULT_LEECH_LAPSES
 from osteo_learn.core.days import utc_text
 from osteo_learn.errors import StoreError
+from osteo_learn.store import control as card_control
 from osteo_learn.store import imports, merge, rows
 from osteo_learn.store.connection import Database
 from osteo_learn.store.rows import REVIEW_COLUMNS, STATE_COLUMNS, Review, ReviewKind
@@ -40,18 +45,33 @@ class Log:
     def __init__(self, db: Database):
         self._db = db
 
-    def record(self, card_pk: int, grade: sm2.Grade, instant: datetime, day: date, duration_ms: int) -> Review:
+    def record(
+        self,
+        card_pk: int,
+        grade: sm2.Grade,
+        instant: datetime,
+        day: date,
+        duration_ms: int,
+        *,
+        chosen: str | None = None,
+        leech_lapses: int = DEFAULT_LEECH_LAPSES,
+    ) -> Review:
         """Log an answer and update the card's schedule, committed together.
 
         The first answer of a study day is the card's scheduled review and
         goes through SM-2; later answers the same day (rule 7's repeats) are
         logged as repeats and leave the schedule unchanged. An answer given
         before one the log already holds for the card (a clock behind the
-        phone's) is placed in time order and the card replayed.
+        phone's) is placed in time order and the card replayed. ``chosen`` is
+        the option a vignette answer picked. A scheduled answer that brings
+        the card's lapses since its last leech mark to ``leech_lapses`` marks
+        it a leech and suspends it, in the same transaction
+        (:mod:`osteo_learn.core.control`); the returned answer says so.
         """
         grade = sm2.Grade(grade)
         at = utc_text(instant)
         duration_ms = max(0, int(duration_ms))
+        made_leech = False
         with self._db.write() as conn:
             row = conn.execute(f"SELECT {STATE_COLUMNS} FROM cards WHERE id = ?", (card_pk,)).fetchone()
             if row is None:
@@ -61,8 +81,11 @@ class Log:
                 "SELECT 1 FROM reviews WHERE card = ? AND reviewed_at > ? AND undone_at IS NULL LIMIT 1", (card_pk, at)
             ).fetchone()
             if later:
-                fresh = merge.Fresh(card_pk, review_id, at, day.isoformat(), int(grade), duration_ms)
+                fresh = merge.Fresh(card_pk, review_id, at, day.isoformat(), int(grade), duration_ms, chosen=chosen)
                 merge.rejudge(conn, [card_pk], [fresh])
+                kind, lapses_before, lapses_after = conn.execute(
+                    "SELECT kind, lapses_before, lapses_after FROM review_log WHERE id = ?", (review_id,)
+                ).fetchone()
             else:
                 before = rows.state(*row)
                 done = conn.execute(
@@ -74,16 +97,24 @@ class Log:
                     kind = ReviewKind.NEW if isinstance(before, sm2.NewCard) else ReviewKind.REVIEW
                     after = sm2.review(before, grade, day)
                 conn.execute(
-                    f"INSERT INTO reviews (id, card, reviewed_at, day, grade, {rows.VERDICT_COLUMNS}, duration_ms)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (review_id, card_pk, at, day.isoformat(), int(grade), *rows.verdict_values(kind, before, after), duration_ms),
+                    f"INSERT INTO reviews (id, card, reviewed_at, day, grade, {rows.VERDICT_COLUMNS}, duration_ms, chosen)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (review_id, card_pk, at, day.isoformat(), int(grade), *rows.verdict_values(kind, before, after), duration_ms, chosen),
                 )
                 if after is not before:
                     conn.execute(
                         "UPDATE cards SET reps = ?, ease = ?, interval = ?, due = ?, lapses = ?, last_review = ? WHERE id = ?",
                         (*rows.state_values(after), card_pk),
                     )
-        return self.get(review_id)
+                lapses_before, lapses_after = before.lapses, after.lapses
+            if kind != ReviewKind.REPEAT and (lapses_after or 0) > (lapses_before or 0):
+                leech = conn.execute("SELECT leech FROM cards WHERE id = ?", (card_pk,)).fetchone()[0]
+                last = card_control.lapses_at_last_leech(conn, card_pk)
+                if not leech and control.becomes_leech(lapses_after, last, leech_lapses):
+                    card_control.mark_leech(conn, card_pk, review_id, instant, day)
+                    made_leech = True
+        review = self.get(review_id)
+        return replace(review, made_leech=True) if made_leech else review
 
     def undo(self, review_id: int, instant: datetime) -> Review:
         """Take an answer back: mark the row undone and replay the card without it.
@@ -104,6 +135,7 @@ class Log:
             if later:
                 raise UndoConflict(f"answer {review_id} is not the card's latest answer; undo the later ones first")
             conn.execute("UPDATE reviews SET undone_at = ? WHERE id = ?", (utc_text(instant), review_id))
+            card_control.undo_for_review(conn, review_id, instant)
             merge.replay_card(conn, review.card_pk)
         return self.get(review_id)
 

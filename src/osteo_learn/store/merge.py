@@ -39,6 +39,7 @@ class Fresh(NamedTuple):
     grade: int
     duration_ms: int
     anki: tuple[int, int, int] | None = None
+    chosen: str | None = None  # the option a vignette answer picked
 
 
 @dataclass
@@ -155,7 +156,7 @@ def _rejudge(conn: sqlite3.Connection, fresh: Iterable[Fresh], package: str, imp
     if writes.inserts:
         marks = ", ".join("?" * len(writes.inserts[0]))
         conn.executemany(
-            f"INSERT INTO reviews (id, card, reviewed_at, day, grade, {rows.VERDICT_COLUMNS}, duration_ms) VALUES ({marks})",
+            f"INSERT INTO reviews (id, card, reviewed_at, day, grade, {rows.VERDICT_COLUMNS}, duration_ms, chosen) VALUES ({marks})",
             writes.inserts,
         )
     if writes.links:
@@ -197,7 +198,7 @@ def _judge_card(done: Rejudged, writes: _Writes, card: int, state: list, written
         values = rows.verdict_values(verdict.kind, verdict.before, verdict.after)
         final = verdict.after
         if isinstance(item, Fresh):
-            writes.inserts.append((item.id, item.card, item.reviewed_at, item.day, item.grade, *values, item.duration_ms))
+            writes.inserts.append((item.id, item.card, item.reviewed_at, item.day, item.grade, *values, item.duration_ms, item.chosen))
             if item.anki is not None:
                 writes.links.append((item.id, item.card, *item.anki, package, imported_at))
             continue

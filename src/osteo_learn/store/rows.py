@@ -11,7 +11,7 @@ field of 50 MB) raises :class:`DamagedRow`, naming the card and what is
 wrong, never a ``KeyError`` or a ``ValueError`` from deep inside. A valid
 row holds only what a valid deck and SM-2 can produce, within the same
 bounds (:mod:`osteo_learn.core.limits`). For the reads done in SQL alone (an
-export), :data:`DAMAGED_CARD` and :data:`DAMAGED_ANSWER` say the same in SQL.
+export), :data:`DAMAGED_CARD` and :data:`DAMAGED_ANSWER` say it in SQL.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from osteo_learn.core import cloze, sm2
 from osteo_learn.core.cards import Basic, Card, Cloze, Content, Kind, Vignette
 from osteo_learn.core.history import AnswerKind
-from osteo_learn.core.days import in_range
-from osteo_learn.core.limits import MAX_TEXT_LENGTH, OPTION_COUNTS, valid_id
+from osteo_learn.core.days import FIRST_DAY, LAST_DAY
+from osteo_learn.core.limits import MAX_ID_LENGTH, MAX_TEXT_LENGTH, OPTION_COUNTS, valid_id
 from osteo_learn.core.text import shown
 from osteo_learn.errors import StoreError
 
@@ -33,6 +33,8 @@ MAX_EASE = 100_000
 """The highest EF stored, in hundredths (1000.0: SM-2 never comes near)."""
 MAX_COUNT = 1_000_000
 """The most repetitions or lapses stored."""
+LAST_DUE = LAST_DAY + timedelta(days=sm2.MAX_INTERVAL)
+"""The latest due date: the latest study day plus the longest interval."""
 
 
 class DamagedRow(StoreError):
@@ -69,6 +71,10 @@ class StoredCard:
     ordinal = property(lambda self: self._row[3])
     kind = property(lambda self: self._row[4])
     retired = property(lambda self: bool(self._row[8]))
+    suspended = property(lambda self: bool(self._row[15]))
+    leech = property(lambda self: bool(self._row[16]))
+    flagged = property(lambda self: bool(self._row[17]))
+    flag_note = property(lambda self: self._row[18])
 
     @property
     def card(self) -> Card:
@@ -109,6 +115,12 @@ class StoredCard:
         return self._row[1:3]
 
     @property
+    def ref(self) -> str:
+        """The card as commands name it: ``deck/card``, ``deck/card#N`` for a cloze deletion."""
+        suffix = f"#{self.ordinal}" if self.kind == Kind.CLOZE else ""
+        return f"{self.deck_id}/{self.card_id}{suffix}"
+
+    @property
     def label(self) -> str:
         suffix = f" c{self.ordinal}" if self.kind == Kind.CLOZE else ""
         return f"{self.deck_id}/{self.card_id}{suffix}"
@@ -119,7 +131,7 @@ class StoredCard:
         return self
 
     def _key(self) -> tuple:
-        return (self.pk, self.deck_id, self.card, self.ordinal, self.state, self.retired)
+        return (self.pk, self.deck_id, self.card, self.ordinal, self.state, self.retired, tuple(self._row[15:19]))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StoredCard) and self._key() == other._key()
@@ -148,6 +160,10 @@ class Review:
     after: sm2.CardState
     duration_ms: int
     undone_at: str | None = None
+    chosen: str | None = None
+    """The option a vignette answer picked (its text, not its letter)."""
+    made_leech: bool = False
+    """Set by :meth:`~osteo_learn.store.log.Log.record` when this answer made the card a leech."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +183,8 @@ class DeckRecord:
 
 CARD_COLUMNS = (
     "c.id, c.deck_id, c.card_id, c.ord, c.kind, c.tags, c.fields, c.source, c.retired,"
-    " c.reps, c.ease, c.interval, c.due, c.lapses, c.last_review"
+    " c.reps, c.ease, c.interval, c.due, c.lapses, c.last_review,"
+    " c.suspended, c.leech, c.flagged, c.flag_note"
 )
 """The columns of ``cards AS c`` a :class:`StoredCard` is built from, in its order."""
 
@@ -178,7 +195,7 @@ VERDICT_COLUMNS = (
 )
 """How an answer counted and the card's states before and after it, in :func:`verdict_values` order."""
 
-REVIEW_COLUMNS = f"id, card, reviewed_at, day, grade, {VERDICT_COLUMNS}, duration_ms, undone_at"
+REVIEW_COLUMNS = f"id, card, reviewed_at, day, grade, {VERDICT_COLUMNS}, duration_ms, undone_at, chosen"
 """The columns of ``review_log`` (the log with each row's verdict) a :class:`Review` is built from, in its order."""
 
 STATE_COLUMNS = "reps, ease, interval, due, lapses, last_review"
@@ -257,28 +274,28 @@ def state(reps, ease, interval, due, lapses, last_review) -> sm2.CardState:
         repetitions=reps,
         ease=ease,
         interval=interval,
-        due=day(due, "due"),
+        due=day(due, "due", LAST_DUE),
         lapses=lapses,
         last_review=day(last_review, "last_review"),
     )
 
 
-def day(text, name: str = "day") -> date:
-    """A study day as stored (ISO, within :data:`osteo_learn.core.days.FIRST_DAY` .. ``LAST_DAY``);
+def day(text, name: str = "day", latest: date = LAST_DAY) -> date:
+    """A study day as stored (ISO, from :data:`osteo_learn.core.days.FIRST_DAY` to ``latest``);
     ``ValueError`` saying what is wrong."""
     try:
         found = date.fromisoformat(text)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a date (YYYY-MM-DD), not {shown(repr(text), 60)}") from None
-    if not in_range(found) or found.isoformat() != text:
-        raise ValueError(f"{name} must be a date from 1900-01-01 to 9000-12-31 written YYYY-MM-DD, not {text!r}")
+    if not FIRST_DAY <= found <= latest or found.isoformat() != text:
+        raise ValueError(f"{name} must be a date from {FIRST_DAY} to {latest} written YYYY-MM-DD, not {text!r}")
     return found
 
 
 def stored_day(text, what: str) -> date:
-    """A study day read by a query (a due date, the day of an answer); :class:`DamagedRow` if it is not one."""
+    """A study day or due date read by a query; :class:`DamagedRow` if it is not one."""
     try:
-        return day(text)
+        return day(text, latest=LAST_DUE)
     except ValueError as error:
         raise DamagedRow(f"{what} in the database is damaged: {error}; restore the database from a backup") from None
 
@@ -312,7 +329,7 @@ def review(row: Sequence) -> Review:
     """A :class:`Review` from a row of :data:`REVIEW_COLUMNS`; :class:`DamagedRow` if it is damaged."""
     review_id, card_pk, reviewed_at, answer_day, grade, kind = row[:6]
     before, after = row[6:12], row[12:18]
-    duration_ms, undone_at = row[18:20]
+    duration_ms, undone_at, chosen = row[18:21]
     try:
         if kind not in (ReviewKind.NEW, ReviewKind.REVIEW, ReviewKind.REPEAT):
             raise ValueError(f"its kind {kind!r} is not new, review or repeat")
@@ -331,6 +348,7 @@ def review(row: Sequence) -> Review:
             state(*after),
             duration_ms,
             undone_at,
+            chosen,
         )
     except (TypeError, ValueError) as error:
         raise DamagedRow(
@@ -343,42 +361,44 @@ def review(row: Sequence) -> Review:
 # (``cards AS c``) or an answer (``reviews AS r``) that no deck or answer
 # could have written. (Kinds, grades and the state columns being all NULL
 # together are the schema's own CHECKs.)
-_SQL_DAY = "(date({0}) IS {0} AND {0} BETWEEN '1900-01-01' AND '9000-12-31')"
+_SQL_DAY = "(date({0}) IS {0} AND {0} BETWEEN '" + FIRST_DAY.isoformat() + "' AND '{1}')"
+_SQL_ID = f"({{0}} GLOB '[a-z0-9]*' AND NOT {{0}} GLOB '*[^a-z0-9._-]*' AND length({{0}}) <= {MAX_ID_LENGTH})"
 DAMAGED_CARD = (
-    "(NOT json_valid(c.fields) OR json_type(c.fields) IS NOT 'object'"
+    "(NOT " + _SQL_ID.format("c.deck_id") + " OR NOT " + _SQL_ID.format("c.card_id")
+    + " OR NOT EXISTS (SELECT 1 FROM decks AS d WHERE d.id = c.deck_id)"
     f" OR length(c.fields) > {8 * MAX_TEXT_LENGTH} OR length(c.source) > {MAX_TEXT_LENGTH}"
-    " OR (c.kind = 'basic' AND (json_type(c.fields, '$.front') IS NOT 'text' OR json_type(c.fields, '$.back') IS NOT 'text'))"
-    " OR (c.kind = 'cloze' AND (json_type(c.fields, '$.text') IS NOT 'text'"
-    "  OR json_type(c.fields, '$.extra') NOT IN ('text') AND json_type(c.fields, '$.extra') IS NOT NULL))"
-    " OR (c.kind = 'vignette' AND (json_type(c.fields, '$.stem') IS NOT 'text' OR json_type(c.fields, '$.question') IS NOT 'text'"
-    "  OR json_type(c.fields, '$.explanation') IS NOT 'text' OR json_type(c.fields, '$.answer') IS NOT 'text'"
-    "  OR json_type(c.fields, '$.options') IS NOT 'array'"
-    "  OR NOT EXISTS (SELECT 1 FROM json_each(c.fields, '$.options') AS o WHERE o.value = json_extract(c.fields, '$.answer'))))"
-    " OR (c.due IS NOT NULL AND NOT (" + _SQL_DAY.format("c.due") + " AND " + _SQL_DAY.format("c.last_review")
+    f" OR (length(c.fields) > {MAX_TEXT_LENGTH} AND json_valid(c.fields) AND EXISTS (SELECT 1 FROM json_tree(c.fields) AS f"
+    f"  WHERE f.type = 'text' AND length(f.atom) > {MAX_TEXT_LENGTH}))"
+    " OR (c.due IS NOT NULL AND NOT (" + _SQL_DAY.format("c.due", LAST_DUE) + " AND " + _SQL_DAY.format("c.last_review", LAST_DAY)
     + f" AND c.interval BETWEEN 1 AND {sm2.MAX_INTERVAL} AND c.ease BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
     f" AND c.reps BETWEEN 0 AND {MAX_COUNT} AND c.lapses BETWEEN 0 AND {MAX_COUNT}"
     " AND julianday(c.due) - julianday(c.last_review) = c.interval)))"
 )
-"""A condition on ``cards AS c`` true for a card row :class:`StoredCard` would refuse
-(the checks an export in SQL relies on)."""
+"""A condition on ``cards AS c`` true for a card row whose ids, deck, sizes or
+schedule :class:`StoredCard` would refuse: what an export reads in SQL alone.
+(Its text, which the export reads in Python, is checked there, by :func:`content`.)"""
 
 DAMAGED_ANSWER = (
-    "(julianday(r.reviewed_at) IS NULL OR NOT " + _SQL_DAY.format("r.day")
+    "(julianday(r.reviewed_at) IS NULL OR NOT " + _SQL_DAY.format("r.day", LAST_DAY)
     + f" OR r.interval_after NOT BETWEEN 1 AND {sm2.MAX_INTERVAL} OR r.ease_after NOT BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
     " OR (r.interval_before IS NOT NULL AND r.interval_before NOT BETWEEN 1 AND 36500))"
 )
 """A condition on ``reviews AS r`` true for an answer an export in SQL could not carry."""
 
 
-def card_filters(deck_ids: Sequence[str], tags: Sequence[str]) -> tuple[list[str], list]:
-    """Conditions on ``cards AS c`` keeping the cards of some decks with every tag given."""
+def card_filters(deck_ids: Sequence[str], tags: Sequence[str], kinds: Sequence[str] = ()) -> tuple[list[str], list]:
+    """Conditions on ``cards AS c`` keeping the cards of any of ``deck_ids``, with any
+    of ``tags``, of any of ``kinds`` (an empty list keeps all)."""
     where, params = [], []
     if deck_ids:
         where.append(f"c.deck_id IN ({', '.join('?' * len(deck_ids))})")
         params.extend(deck_ids)
-    for tag in tags:
-        where.append("(' ' || c.tags || ' ') LIKE ? ESCAPE '\\'")
-        params.append("% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %")
+    if tags:
+        where.append("(" + " OR ".join(["(' ' || c.tags || ' ') LIKE ? ESCAPE '\\'"] * len(tags)) + ")")
+        params.extend("% " + tag.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %" for tag in tags)
+    if kinds:
+        where.append(f"c.kind IN ({', '.join('?' * len(kinds))})")
+        params.extend(kinds)
     return where, params
 
 

@@ -182,6 +182,82 @@ def _stats_indexes(db: Database) -> None:
         db.execute(statement)
 
 
+# Card control (bury, suspend, flag, leech) and the option a vignette
+# answer chose. The events are a log of their own, append-only like the
+# review log: a card's control columns in ``cards`` are a cache that a
+# replay of its standing events rebuilds (:mod:`osteo_learn.core.control`).
+# A bury needs no column: it holds for the study day of its event. The
+# partial indexes of the queue are made again to leave suspended cards out,
+# so counting what is due still reads the index alone.
+_CARD_CONTROL = [
+    "ALTER TABLE cards ADD COLUMN suspended INTEGER NOT NULL DEFAULT 0 CHECK (suspended IN (0, 1))",
+    "ALTER TABLE cards ADD COLUMN leech INTEGER NOT NULL DEFAULT 0 CHECK (leech IN (0, 1))",
+    "ALTER TABLE cards ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0 CHECK (flagged IN (0, 1))",
+    "ALTER TABLE cards ADD COLUMN flag_note TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE reviews ADD COLUMN chosen TEXT",
+    """
+    CREATE TABLE card_events (
+        id INTEGER PRIMARY KEY,
+        card INTEGER NOT NULL REFERENCES cards (id),
+        at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('bury', 'suspend', 'unsuspend', 'flag', 'unflag', 'leech')),
+        note TEXT NOT NULL DEFAULT '',
+        origin TEXT NOT NULL CHECK (origin IN ('session', 'command', 'answer')),
+        review INTEGER REFERENCES reviews (id),
+        undone_at TEXT
+    ) STRICT
+    """,
+    "CREATE INDEX card_events_card ON card_events (card, id)",
+    "CREATE INDEX card_events_day ON card_events (day, action, undone_at, card)",
+    "CREATE INDEX card_events_review ON card_events (review) WHERE review IS NOT NULL",
+    """
+    CREATE TRIGGER card_events_no_delete BEFORE DELETE ON card_events
+    BEGIN
+        SELECT RAISE(ABORT, 'the card event log is append-only');
+    END
+    """,
+    """
+    CREATE TRIGGER card_events_only_undo BEFORE UPDATE ON card_events
+    WHEN OLD.undone_at IS NOT NULL OR NEW.undone_at IS NULL
+        OR NEW.id IS NOT OLD.id OR NEW.card IS NOT OLD.card OR NEW.at IS NOT OLD.at OR NEW.day IS NOT OLD.day
+        OR NEW.action IS NOT OLD.action OR NEW.note IS NOT OLD.note OR NEW.origin IS NOT OLD.origin
+        OR NEW.review IS NOT OLD.review
+    BEGIN
+        SELECT RAISE(ABORT, 'the card event log is append-only: only marking an event undone is allowed');
+    END
+    """,
+    "DROP TRIGGER reviews_only_undo",
+    """
+    CREATE TRIGGER reviews_only_undo BEFORE UPDATE ON reviews
+    WHEN OLD.undone_at IS NOT NULL OR NEW.undone_at IS NULL
+        OR NEW.id IS NOT OLD.id OR NEW.card IS NOT OLD.card OR NEW.reviewed_at IS NOT OLD.reviewed_at
+        OR NEW.day IS NOT OLD.day OR NEW.grade IS NOT OLD.grade OR NEW.kind IS NOT OLD.kind
+        OR NEW.reps_after IS NOT OLD.reps_after OR NEW.ease_after IS NOT OLD.ease_after
+        OR NEW.interval_after IS NOT OLD.interval_after OR NEW.due_after IS NOT OLD.due_after
+        OR NEW.reps_before IS NOT OLD.reps_before OR NEW.due_before IS NOT OLD.due_before
+        OR NEW.chosen IS NOT OLD.chosen
+    BEGIN
+        SELECT RAISE(ABORT, 'the review log is append-only: only marking an answer undone is allowed');
+    END
+    """,
+    "DROP INDEX cards_due",
+    "CREATE INDEX cards_due ON cards (due, deck_id, position, ord) WHERE due IS NOT NULL AND retired = 0 AND suspended = 0",
+    "DROP INDEX cards_new",
+    "CREATE INDEX cards_new ON cards (deck_id, position, ord) WHERE due IS NULL AND retired = 0 AND suspended = 0",
+    # The leeches the statistics list, most lapses first, without reading every card.
+    "CREATE INDEX cards_leech ON cards (lapses DESC, deck_id, position, ord) WHERE leech = 1",
+    # Suspended cards, counted apart by the statistics (the queue's indexes leave them out).
+    "CREATE INDEX cards_suspended ON cards (due, deck_id) WHERE suspended = 1 AND retired = 0",
+]
+
+
+@migration("0003_card_control")
+def _card_control(db: Database) -> None:
+    for statement in _CARD_CONTROL:
+        db.execute(statement)
+
+
 # An answer's instant (reviewed_at) in milliseconds since the epoch, exactly
 # (julianday() holds whole milliseconds). The index reviews_card_time is on
 # this expression: a query uses the index only when it writes it so.
@@ -258,7 +334,7 @@ _ANKI_ANSWERS = [
         CASE WHEN v.review IS NULL THEN r.due_after ELSE v.due_after END AS due_after,
         CASE WHEN v.review IS NULL THEN r.lapses_after ELSE v.lapses_after END AS lapses_after,
         CASE WHEN v.review IS NULL THEN r.last_review_after ELSE v.last_review_after END AS last_review_after,
-        r.duration_ms, r.undone_at
+        r.duration_ms, r.undone_at, r.chosen
     FROM reviews AS r LEFT JOIN replayed_reviews AS v ON v.review = r.id
     """,
     # A card's answers in time order (rows of one instant by id), for the
@@ -288,7 +364,7 @@ _ANKI_ANSWERS = [
 ]
 
 
-@migration("0003_anki_answers")
+@migration("0004_anki_answers")
 def _anki_answers(db: Database) -> None:
     from osteo_learn.core.guid import note_guid
 

@@ -32,13 +32,15 @@ class Retention:
 
 @dataclass(frozen=True)
 class CardCounts:
-    """Cards by state; ``due_today`` counts reviewed cards due on or before today."""
+    """Cards by state; ``due_today`` counts reviewed cards due on or before today
+    (not suspended); ``suspended`` the cards among new, young and mature that are."""
 
     new: int
     young: int
     mature: int
     retired: int
     due_today: int
+    suspended: int = 0
 
 
 class Stats:
@@ -94,9 +96,10 @@ class Stats:
         return self._db.conn.execute(sql, [yesterday.isoformat(), *params, *params]).fetchone()[0]
 
     def due_forecast(self, first: date, last: date, deck_ids: Sequence[str] = ()) -> dict[date, int]:
-        """Cards falling due on each day from ``first`` to ``last`` (days with none left out)."""
+        """Cards falling due on each day from ``first`` to ``last`` (days with none left out;
+        suspended cards fall due on no day)."""
         where, params = card_filters(deck_ids, ())
-        sql = " AND ".join(["c.due BETWEEN ? AND ?", "c.due IS NOT NULL", "c.retired = 0", *where])
+        sql = " AND ".join(["c.due BETWEEN ? AND ?", "c.due IS NOT NULL", "c.retired = 0", "c.suspended = 0", *where])
         found = self._db.conn.execute(
             f"SELECT c.due, count(*) FROM cards AS c WHERE {sql} GROUP BY c.due", [first.isoformat(), last.isoformat(), *params]
         )
@@ -107,16 +110,23 @@ class Stats:
         where, params = card_filters(deck_ids, ())
         scope = "".join(f" AND {w}" for w in where)
         reviewed = f"c.due IS NOT NULL AND c.retired = 0{scope}"
+        # Each through a partial index: new and due today leave suspended cards
+        # out (the queue's indexes), which are counted apart.
         row = self._db.conn.execute(
-            f"SELECT (SELECT count(*) FROM cards AS c WHERE c.due IS NULL AND c.retired = 0{scope}),"
+            f"SELECT (SELECT count(*) FROM cards AS c WHERE c.due IS NULL AND c.retired = 0 AND c.suspended = 0{scope}),"
+            f" (SELECT count(*) FROM cards AS c WHERE c.suspended = 1 AND c.retired = 0 AND c.due IS NULL{scope}),"
             f" (SELECT count(*) FROM cards AS c WHERE {reviewed} AND c.interval < {MATURE_INTERVAL}),"
             f" (SELECT count(*) FROM cards AS c WHERE {reviewed} AND c.interval >= {MATURE_INTERVAL}),"
             f" (SELECT count(*) FROM cards AS c WHERE 1{scope}),"
-            f" (SELECT count(*) FROM cards AS c WHERE {reviewed} AND c.due <= ?)",
-            [*params, *params, *params, *params, *params, today.isoformat()],
+            f" (SELECT count(*) FROM cards AS c WHERE {reviewed} AND c.suspended = 0 AND c.due <= ?),"
+            f" (SELECT count(*) FROM cards AS c WHERE c.suspended = 1 AND c.retired = 0{scope})",
+            [*params, *params, *params, *params, *params, *params, today.isoformat(), *params],
         ).fetchone()
-        new, young, mature, total, due = row
-        return CardCounts(new=new, young=young, mature=mature, retired=total - new - young - mature, due_today=due)
+        new, new_suspended, young, mature, total, due, suspended = row
+        new += new_suspended
+        return CardCounts(
+            new=new, young=young, mature=mature, retired=total - new - young - mature, due_today=due, suspended=suspended
+        )
 
     def hardest_cards(self, limit: int = 10, deck_ids: Sequence[str] = ()) -> list[StoredCard]:
         """Reviewed cards with the lowest EF, then the most lapses; only cards below
@@ -124,3 +134,9 @@ class Stats:
         where, params = card_filters(deck_ids, ())
         where = ["c.due IS NOT NULL", "c.retired = 0", f"(c.ease < {sm2.INITIAL_EASE} OR c.lapses > 0)", *where]
         return list(islice(select_cards(self._db.conn, " AND ".join(where), params, order="c.ease, c.lapses DESC"), limit))
+
+    def leeches(self, deck_ids: Sequence[str] = ()) -> list[StoredCard]:
+        """Cards marked leeches (and so suspended), the most lapses first, then in deck order."""
+        where, params = card_filters(deck_ids, ())
+        where = ["c.leech = 1", "c.retired = 0", *where]
+        return list(select_cards(self._db.conn, " AND ".join(where), params, order="c.lapses DESC, c.deck_id, c.position, c.ord"))

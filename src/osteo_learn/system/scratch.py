@@ -12,12 +12,15 @@ that Python sees (an error, Ctrl-C, SIGTERM or SIGHUP turned into
 While its process lives, a scratch folder's ``lock`` file is held with
 ``flock``; the kernel lets go of it when the process dies, however it dies,
 so :func:`sweep` removes exactly the folders whose owner is gone. (Where
-``flock`` does not exist, a folder counts as left behind after a day.)
+``flock`` does not exist, a folder counts as left behind after a day.) A
+folder holding anything a scratch folder never holds is not ours, whatever
+its name, and is never removed.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -41,9 +44,9 @@ def name_for(target: Path) -> str:
 class Scratch:
     """A scratch folder beside a target, held until :meth:`remove` (or the end of a ``with`` block).
 
-    While one exists, SIGTERM and SIGHUP end the program through
-    ``SystemExit`` (exit code 128 + the signal number), so that it is
-    removed then too (unless the program handles those signals already).
+    While one exists, SIGTERM and SIGHUP remove it (wherever the program
+    is) and end the program through ``SystemExit`` (exit code 128 + the
+    signal number), unless the program handles those signals already.
     """
 
     def __init__(self, path: Path, lock: int, signals: dict):
@@ -55,22 +58,26 @@ class Scratch:
     def make(cls, target: Path) -> Scratch:
         """A new scratch folder beside ``target``; ``OSError`` if it cannot be made (a read-only or full folder)."""
         path = target.parent / name_for(target)
-        path.mkdir(mode=0o700)
+        # Known to the signal handler before it exists: a signal arriving at
+        # any moment from here on removes it.
+        _LIVE.add(path)
+        signals = _exit_on_termination()
         try:
-            lock = _hold(path / _LOCK)
+            path.mkdir(mode=0o700)
+            return cls(path, _hold(path / _LOCK), signals)
         except BaseException:
             remove(path)
+            _restore(signals)
             raise
-        return cls(path, lock, _exit_on_termination())
 
     def remove(self) -> None:
         """Remove the folder and what it holds, as far as the system allows; never raises."""
         remove(self.path)
+        _LIVE.discard(self.path)
         if self._lock is not None:
             os.close(self._lock)
             self._lock = None
-        for signum, handler in self._signals.items():
-            signal.signal(signum, handler)
+        _restore(self._signals)
         self._signals = {}
 
     def __enter__(self) -> Path:
@@ -92,6 +99,15 @@ def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+# The scratch folders of this process, for the signal handler.
+_LIVE: set[Path] = set()
+
+
+def _restore(handlers: dict) -> None:
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
+
+
 def _exit_on_termination() -> dict:
     import threading
 
@@ -99,6 +115,9 @@ def _exit_on_termination() -> dict:
         return {}
 
     def stop(signum, frame):
+        # Wherever the program is, its scratch folders go now; then it ends.
+        for path in list(_LIVE):
+            remove(path)
         raise SystemExit(128 + signum)
 
     previous = {}
@@ -134,10 +153,17 @@ def sweep(folder_path: Path) -> list[Path]:
     return removed
 
 
+# What a scratch folder may hold: its lock, a database being built (with
+# SQLite's side files), an Anki collection, its notes and the package.
+_CONTENTS = re.compile(r"lock|new\.db(-wal|-shm|-journal)?|(collection|notes)\.anki2(-journal)?|package\.apkg")
+
+
 def _abandoned(path: Path) -> bool:
     try:
         if not path.is_dir() or path.is_symlink():
             return False
+        if not all(_CONTENTS.fullmatch(entry) for entry in os.listdir(path)):
+            return False  # not one of ours, whatever its name: never removed
         if fcntl is None:
             return _age(path) > _UNLOCKED_AGE_S
         try:

@@ -55,21 +55,45 @@ def source_passage(document: str, excerpt: str) -> tuple[str, str, str] | None:
     words = excerpt.split()
     if not words:
         return None
-    found = re.search(r"\s+".join(map(re.escape, words)), document)
+    found = _find_spaced(document, words)
     if found is None:
         return None
+    found_start, found_end = found
     separator = "\n\n" if "\n\n" in document.strip() else "\n"
-    start = document.rfind(separator, 0, found.start())
+    start = document.rfind(separator, 0, found_start)
     start = 0 if start < 0 else start + len(separator)
-    end = document.find(separator, found.end())
+    end = document.find(separator, found_end)
     end = len(document) if end < 0 else end
 
     def flat(text: str) -> str:
         return re.sub(r"\s+", " ", text) if separator == "\n\n" else text
 
-    before = flat(document[start : found.start()])
-    after = flat(document[found.end() : end])
-    return before.lstrip(), flat(found.group(0)), after.rstrip()
+    before = flat(document[start:found_start])
+    after = flat(document[found_end:end])
+    return before.lstrip(), flat(document[found_start:found_end]), after.rstrip()
+
+
+def _find_spaced(document: str, words: list[str]) -> tuple[int, int] | None:
+    """Where ``words`` first stand in ``document`` one after another, with any
+    whitespace between them (as ``re.search(r"\\s+".join(words))`` finds them),
+    in time linear in the document: found in its words joined by single
+    spaces, then counted back to its own positions."""
+    flat = " ".join(document.split())
+    at = flat.find(" ".join(words))
+    if at < 0:
+        return None
+    stop = at + len(" ".join(words))
+    first, last = flat.count(" ", 0, at), flat.count(" ", 0, stop)
+    # Where the first and last words of the match begin, in flat and in the document.
+    first_flat, last_flat = flat.rfind(" ", 0, at) + 1, flat.rfind(" ", 0, stop) + 1
+    runs = re.finditer(r"\S+", document)
+    for _ in range(first):
+        next(runs)
+    first_run = next(runs).start()
+    last_run = first_run
+    for _ in range(last - first):
+        last_run = next(runs).start()
+    return first_run + (at - first_flat), last_run + (stop - last_flat)
 
 
 @dataclass
@@ -78,11 +102,23 @@ class CardView:
 
     entry: Entry[StoredCard]
     revealed: bool = False
+    # The option picked, by its index in the deck file (not its letter).
     choice: int | None = None
     show_source: bool = False
     blocks_printed: int = 0
     # Shown once, below the card, until the next key: a complaint or the help.
     notice: str = ""
+    # A vignette's options in the order shown (indexes in the deck file), A first.
+    order: tuple[int, ...] = ()
+
+    def letter(self, index: int) -> str:
+        """The letter option ``index`` (as in the deck file) is shown with."""
+        return "ABCDE"[self.order.index(index) if self.order else index]
+
+    def option_at(self, letter: str) -> int:
+        """The option (its index in the deck file) shown with ``letter``."""
+        position = "ABCDE".index(letter)
+        return self.order[position] if self.order else position
 
 
 def allowed_grades(view: CardView) -> list[sm2.Grade]:
@@ -108,7 +144,11 @@ class CardScreen:
         return self.style.marks(wrap(text, self.width, indent))
 
     def header(self, position: tuple[int, int], counts: Counts, title: str, status: str = "") -> str:
-        """Progress, cards left by kind and the deck title; then the last answer's acknowledgement."""
+        """Progress, cards left by kind and the deck title; then the last answer's acknowledgement.
+
+        On one line when it fits, the title dropped first; else the counts
+        go on a line of their own, wrapped between counts, never inside one.
+        """
         st = self.style
         n, m = position
         left = f"Card {n} of {m}"
@@ -121,24 +161,44 @@ class CardScreen:
         styled = f"{st.bold(left)}  " + st.dim(" · ").join(colour(text) for text, colour in parts)
         title = clean(title)
         room = self.width - len(plain) - 3
-        if room < 12:
-            title = ""
-        elif width_of(title) > room:
-            title = title[: room - 1] + "…"
-        gap = " " * (self.width - len(plain) - width_of(title))
-        top = f"{styled}{gap}{st.dim(title)}" if title else styled
+        if len(plain) > self.width:
+            lines, line, used = [st.bold(left)], "", 0
+            for text, colour in parts:
+                size = len(text) + (3 if line else 0)
+                if line and used + size > self.width:
+                    lines.append(line)
+                    line, used = "", 0
+                    size = len(text)
+                line += (st.dim(" · ") if line else "") + colour(text)
+                used += size
+            top = "\n".join([*lines, line])
+        else:
+            if room < 12:
+                title = ""
+            elif width_of(title) > room:
+                title = _shorten(title, room)
+                if len(title.split()) < 2:
+                    title = ""  # one word and an ellipsis says nothing
+            gap = " " * (self.width - len(plain) - width_of(title))
+            top = f"{styled}{gap}{st.dim(title)}" if title else styled
         rule = st.dim("─" * self.width)
         if status:
             return f"{top}\n{rule}\n{status}\n"
         return f"{top}\n{rule}"
 
     def blocks(
-        self, view: CardView, header: str, state: sm2.CardState, source: tuple[str, str] | None = None
+        self,
+        view: CardView,
+        state: sm2.CardState,
+        source: tuple[str, str] | None = None,
+        *,
+        held: list[str] = (),
     ) -> list[str]:
-        """The card as blocks of text (separated by blank lines), the header first.
+        """The card as blocks of text (separated by blank lines), below its header.
 
         ``state`` is the card's current schedule (for the grade preview);
-        ``source`` the title and text of its source document, to show the passage.
+        ``source`` the title and text of its source document, to show the
+        passage; ``held`` what card control says of it (flagged, and why).
         """
         st = self.style
         entry = view.entry
@@ -148,8 +208,10 @@ class CardScreen:
         label = {Basic: "Question", Cloze: "Cloze", Vignette: "Case"}[type(content)]
         kind_note = {Kind.NEW: "new card", Kind.REVIEW: "review", Kind.REPEAT: "same-day repeat"}[entry.kind]
         tags = ", ".join(clean(t) for t in card.tags)
-        about = st.dim(f"{label} · {kind_note}" + (f" · {tags}" if tags else ""))
-        blocks = [header + "\n" + about]
+        if entry.kind is Kind.REVIEW and state.due is not None and state.due > self.today:
+            kind_note = f"review ahead, due {when(state.due, self.today)}"
+        about = st.dim(wrap(f"{label} · {kind_note}" + (f" · {tags}" if tags else ""), self.width))
+        blocks = [about + "".join("\n" + st.yellow(wrap(clean(text), self.width, "  ")) for text in held)]
         if isinstance(content, Basic):
             blocks.append(st.bold(self.para(clean(content.front))))
             if view.revealed:
@@ -187,8 +249,10 @@ class CardScreen:
     def option_list(self, content: Vignette, view: CardView, *, marked: bool) -> str:
         st = self.style
         lines = []
-        for index, option in enumerate(content.options):
-            letter = "ABCDE"[index]
+        order = view.order or tuple(range(len(content.options)))
+        for position, index in enumerate(order):
+            option = content.options[index]
+            letter = "ABCDE"[position]
             text = wrap(clean(option), self.width, "     ").lstrip()
             if not marked:
                 lines.append(f"  {st.key(letter)}  {text}")
@@ -197,42 +261,55 @@ class CardScreen:
             mark = "✓" if right else ("✗" if picked else " ")
             note = ""
             if right and picked:
-                note = " ← your answer, right"
+                note = "← your answer, right"
             elif right:
-                note = " ← right answer"
+                note = "← right answer"
             elif picked:
-                note = " ← your answer"
+                note = "← your answer"
             colour = st.green if right else (st.red if picked else (lambda s: s))
-            lines.append(colour(f"{mark} {letter}  {text}{note}"))
+            shown = wrap(f"{clean(option)} {note}".rstrip(), self.width, "     ").lstrip()
+            lines.append(colour(f"{mark} {letter}  {shown}"))
         return "\n".join(lines)
 
     def verdict(self, content: Vignette, view: CardView) -> str:
         st = self.style
-        right = "ABCDE"[content.answer_index]
+        right = view.letter(content.answer_index)
         if view.choice == content.answer_index:
             return st.green(st.bold(f"  Right: {right}."))
-        return st.red(st.bold(f"  Wrong: you picked {'ABCDE'[view.choice or 0]}; the answer is {right}."))
+        return st.red(st.bold(f"  Wrong: you picked {view.letter(view.choice or 0)}; the answer is {right}."))
 
     def grades(self, view: CardView, state: sm2.CardState) -> str:
-        """Each grade allowed, its meaning, and what it would do to the schedule."""
+        """Each grade allowed, its meaning, and what it would do to the schedule.
+
+        A table when it fits the width; else each grade's outcome goes on
+        the line below its meaning, both wrapped between words.
+        """
         st = self.style
         entry = view.entry
         allowed = allowed_grades(view)
-        width = max(len(g.meaning) for g in allowed)
         lines = []
         if entry.kind is Kind.REPEAT:
             due = when(state.due, self.today) if state.due else "as scheduled"
-            lines.append(st.dim(f"  Same-day repeat: the grade does not change the schedule (due {due})."))
+            lines.append(st.dim(wrap(f"Same-day repeat: the grade does not change the schedule (due {due}).", self.width, "  ")))
+            outcomes = {g: "again later today" if g < REPEAT_BELOW else "done for today" for g in allowed}
+        else:
+            preview = sm2.preview(state, self.today)
+            outcomes = {}
             for grade in allowed:
-                outcome = "again later today" if grade < REPEAT_BELOW else "done for today"
-                lines.append(f"  {st.key(str(int(grade)))}  {grade.meaning.ljust(width)}  {st.dim(outcome)}")
-            return "\n".join(lines)
-        outcomes = sm2.preview(state, self.today)
+                outcomes[grade] = describe_interval(preview[grade].interval)
+                if grade < REPEAT_BELOW:
+                    outcomes[grade] += ", and again today"
+        meaning_width = max(len(g.meaning) for g in allowed)
+        outcome_width = max(len(o) for o in outcomes.values())
+        table = 2 + 1 + 2 + meaning_width + 2 + outcome_width <= self.width
         for grade in allowed:
-            outcome = describe_interval(outcomes[grade].interval)
-            if grade < REPEAT_BELOW:
-                outcome += ", and again today"
-            lines.append(f"  {st.key(str(int(grade)))}  {grade.meaning.ljust(width)}  {st.dim(outcome)}")
+            key = st.key(str(int(grade)))
+            if table:
+                lines.append(f"  {key}  {grade.meaning.ljust(meaning_width)}  {st.dim(outcomes[grade])}")
+            else:
+                meaning = wrap(grade.meaning, self.width, "     ").lstrip()
+                lines.append(f"  {key}  {meaning}")
+                lines.append(st.dim(wrap("→ " + outcomes[grade], self.width, "     ")))
         return "\n".join(lines)
 
     def source(self, stored: StoredCard, title: str, document: str) -> str:
@@ -240,11 +317,22 @@ class CardScreen:
         st = self.style
         excerpt = clean(stored.card.source)
         passage = source_passage(clean(document), excerpt)
-        heading = st.dim(f"  Source: {clean(title)}")
+        heading = st.dim(wrap(f"Source: {clean(title)}", self.width, "  "))
         if passage is None:
             return heading + "\n" + self.para(marked(excerpt))
         before, found, after = passage
         return heading + "\n" + self.para(before + marked(found) + after)
+
+
+def _shorten(text: str, room: int) -> str:
+    """``text`` cut to ``room`` columns at a space, with an ellipsis."""
+    words, out = text.split(), ""
+    for word in words:
+        candidate = f"{out} {word}" if out else word
+        if width_of(candidate) + 1 > room:
+            break
+        out = candidate
+    return (out + "…") if out else ""
 
 
 def _cloze(text: str, ordinal: int, *, reveal: bool) -> str:

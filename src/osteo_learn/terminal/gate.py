@@ -6,8 +6,8 @@ whatever is printed (screens, tables, messages, warnings, click's own usage
 errors) goes through :func:`gate`: the text is cleaned with
 :func:`osteo_learn.core.text.clean`, and only the terminal's own sequences
 pass untouched, and only to a terminal: the colours of
-:class:`~osteo_learn.terminal.style.Style` and the review's clearing of the
-screen and of the hint line. A deck, a database or a file name can therefore
+:class:`~osteo_learn.terminal.style.Style` and the review's full screen
+(the alternate screen, the cursor home, erasing). A deck, a database or a file name can therefore
 never move the cursor, set the title, write the clipboard (OSC 52) or
 reorder a line, whatever place forgot to clean it.
 """
@@ -24,9 +24,12 @@ from typing import TextIO
 from osteo_learn.core.text import clean, is_safe
 
 # Exactly what the tool itself writes: Style's SGR codes (reset, bold, dim,
-# red, green, yellow, cyan, bold cyan), the review's "clear the screen"
-# and "erase the hint line".
-OWN_SEQUENCES = re.compile(r"(\x1b\[(?:0|1|2|31|32|33|36|1;36)m|\x1b\[H\x1b\[2J|\r\x1b\[K)")
+# red, green, yellow, cyan, bold cyan), and the review's full screen
+# (terminal.screen): entering and leaving the alternate screen, the cursor
+# home, erasing to the end of the line and below it.
+OWN_SEQUENCES = re.compile(
+    r"(\x1b\[(?:0|1|2|31|32|33|36|1;36)m|\x1b\[\?1049[hl]|\x1b\[H\x1b\[2J|\x1b\[H|\x1b\[K|\x1b\[J|\r\x1b\[K)"
+)
 
 
 def gate(text: str, terminal: bool) -> str:

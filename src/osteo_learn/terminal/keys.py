@@ -1,9 +1,14 @@
 """Keys in: single key presses on a terminal, one answer per line elsewhere.
 
 When stdin is a terminal, one key press at a time is read in a
-non-canonical, no-echo mode (Ctrl-C arrives as a key, not a signal); the
-terminal's mode is restored on every way out, exceptions included. When
-stdin is not a terminal (a pipe, a script, a test), one answer per line.
+non-canonical, no-echo mode (Ctrl-C and Ctrl-Z arrive as keys, not
+signals); the terminal's mode is restored on every way out, exceptions
+included, and can be handed back for a while (:meth:`RawKeys.pause`: to
+stop on Ctrl-Z, or to run an editor). A resize of the terminal (SIGWINCH)
+and a stop asked from outside (SIGTSTP) wake the reader at once: it
+returns :data:`RESIZE` or :data:`SUSPEND`, so the screen is redrawn without
+waiting for a key. When stdin is not a terminal (a pipe, a script, a
+test), one answer per line.
 """
 
 from __future__ import annotations
@@ -22,6 +27,20 @@ from osteo_learn.terminal.style import is_terminal
 ENTER = "\n"
 INTERRUPT = "\x03"
 EOF = "\x04"
+SUSPEND = "\x1a"
+"""Ctrl-Z, or a SIGTSTP sent from outside: stop with the terminal restored."""
+RESIZE = "\x00resize"
+"""Not a key: the terminal changed size (SIGWINCH)."""
+ESCAPE = "\x1b"
+BACKSPACE = ("\x7f", "\x08")
+
+# Escape sequences of the keys that scroll a card taller than the window.
+UP = ("\x1b[A", "\x1bOA")
+DOWN = ("\x1b[B", "\x1bOB")
+PAGE_UP = ("\x1b[5~",)
+PAGE_DOWN = ("\x1b[6~",)
+HOME = ("\x1b[H", "\x1b[1~", "\x1bOH")
+END = ("\x1b[F", "\x1b[4~", "\x1bOF")
 
 
 class Keys(Protocol):
@@ -29,6 +48,13 @@ class Keys(Protocol):
 
     def read(self) -> str:
         """The next key (or line): a character, :data:`ENTER`, :data:`INTERRUPT` or :data:`EOF`."""
+        ...
+
+    def pause(self) -> None:
+        """Hand the terminal back as it was, until :meth:`resume`."""
+        ...
+
+    def resume(self) -> None:
         ...
 
 
@@ -39,6 +65,20 @@ class LineKeys:
 
     def __init__(self, stream: TextIO):
         self.stream = stream
+
+    def pause(self) -> None:
+        pass
+
+    def resume(self) -> None:
+        pass
+
+    def read_line(self) -> str:
+        """A line of text (a flag's note): the next line as it is."""
+        try:
+            line = self.stream.readline()
+        except KeyboardInterrupt:
+            return INTERRUPT
+        return line.rstrip("\r\n") if line else EOF
 
     def read(self) -> str:
         try:
@@ -55,11 +95,54 @@ class RawKeys:
 
     single_key = True
 
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, saved: list | None = None, mode: list | None = None, wakeup: int | None = None):
         self.fd = fd
+        self._saved = saved
+        self._mode = mode
+        self._wakeup = wakeup
+
+    def pause(self) -> None:
+        """Give the terminal back as it was (cooked, echoing), until :meth:`resume`."""
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self._saved)
+
+    def resume(self) -> None:
+        """Single keys again, after :meth:`pause`."""
+        if self._mode is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSANOW, self._mode)
+
+    def _signalled(self) -> str | None:
+        """Wait for a key or a signal; a signal's meaning, or ``None`` when a key came."""
+        if self._wakeup is None:
+            return None
+        import select
+
+        while True:
+            try:
+                ready = select.select([self.fd, self._wakeup], [], [])[0]
+            except InterruptedError:  # pragma: no cover - select is retried by Python
+                continue
+            if self._wakeup in ready:
+                try:
+                    got = os.read(self._wakeup, 64)
+                except BlockingIOError:
+                    got = b""
+                if signal.SIGTSTP in got:
+                    return SUSPEND
+                if signal.SIGWINCH in got:
+                    return RESIZE
+            if self.fd in ready:
+                return None
 
     def read(self) -> str:
         try:
+            woke = self._signalled()
+            if woke is not None:
+                return woke
             first = os.read(self.fd, 1)
         except KeyboardInterrupt:
             return INTERRUPT
@@ -69,6 +152,8 @@ class RawKeys:
             return EOF
         if first == b"\x03":
             return INTERRUPT
+        if first == b"\x1a":
+            return SUSPEND
         if first in (b"\r", b"\n"):
             return ENTER
         if first == b"\x1b":
@@ -117,16 +202,49 @@ def keys(stdin: TextIO | None = None) -> Iterator[Keys]:
     mode[6][termios.VMIN] = 1
     mode[6][termios.VTIME] = 0
     handlers = _exit_on_signals()
+    wakeup, restore_wakeup = _wake_on_signals(handlers)
     try:
         termios.tcsetattr(fd, termios.TCSANOW, mode)
-        yield RawKeys(fd)
+        yield RawKeys(fd, saved, mode, wakeup)
     finally:
         try:
             termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         except termios.error:
             pass  # the terminal is gone
+        restore_wakeup()
         for signum, handler in handlers.items():
             signal.signal(signum, handler)
+
+
+def _wake_on_signals(handlers: dict) -> tuple[int | None, object]:
+    """SIGWINCH and SIGTSTP write their number to a pipe the reader waits on too."""
+    if threading.current_thread() is not threading.main_thread():
+        return None, lambda: None
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    os.set_blocking(write_end, False)
+    for signum in (signal.SIGWINCH, signal.SIGTSTP):
+        handlers[signum] = signal.signal(signum, lambda signum, frame: None)
+    previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+
+    def restore() -> None:
+        signal.set_wakeup_fd(previous)
+        os.close(read_end)
+        os.close(write_end)
+
+    return read_end, restore
+
+
+def stop(reader: Keys) -> None:
+    """Stop the process as Ctrl-Z does in a shell, the terminal handed back first;
+    return on ``fg`` (SIGCONT) with single keys again."""
+    reader.pause()
+    previous = signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+    try:
+        os.kill(os.getpid(), signal.SIGTSTP)
+    finally:
+        signal.signal(signal.SIGTSTP, previous)
+        reader.resume()
 
 
 def _exit_on_signals() -> dict:

@@ -36,7 +36,10 @@ class Style:
         self.enabled = enabled
 
     def _sgr(self, text: str, code: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
+        # Each line on its own: a screen shows some lines of a card and not others.
+        if not (self.enabled and text):
+            return text
+        return "\n".join(f"\x1b[{code}m{line}\x1b[0m" if line else line for line in text.split("\n"))
 
     def bold(self, text: str) -> str:
         return self._sgr(text, "1")

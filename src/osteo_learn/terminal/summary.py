@@ -27,11 +27,34 @@ class Options:
     tags: tuple[str, ...] = ()
     new_limit: int | None = None
     review_limit: int | None = None
+    kinds: tuple[str, ...] = ()
+    ahead: int | None = None
+    """Study reviews due within this many days now (``--ahead N``)."""
+    failed: int | None = None
+    """Study again the cards failed on the last this many study days (``--failed [DAYS]``)."""
+
+    @property
+    def custom(self) -> bool:
+        """Ahead or failed: a study asked for, not the day's."""
+        return self.ahead is not None or self.failed is not None
+
+    def command(self) -> str:
+        """The command that starts this study again."""
+        parts = ["osteo-learn review"]
+        parts += [f"--deck {d}" for d in self.deck_ids] + [f"--tag {t}" for t in self.tags] + [f"--kind {k}" for k in self.kinds]
+        if self.ahead is not None:
+            parts.append(f"--ahead {self.ahead}")
+        if self.failed is not None:
+            parts.append(f"--failed {self.failed}")
+        return " ".join(parts)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Scope:
-    """A session's store, settings, options and study day: what its words are about."""
+    """A session's store, settings, options and study day: what its words are about.
+
+    ``today`` moves on when a session runs past the day-start hour.
+    """
 
     store: Store
     settings: Settings
@@ -39,8 +62,19 @@ class Scope:
     today: date
     style: Style
 
+    @property
+    def filters(self) -> tuple:
+        o = self.options
+        return (o.deck_ids, o.tags, o.kinds)
+
     def count_due(self, day: date) -> int:
-        return self.store.queue.count_due(day, self.options.deck_ids, self.options.tags)
+        return self.store.queue.count_due(day, *self.filters)
+
+    def falling_due(self, days: int) -> int:
+        """Cards falling due in the next ``days`` days (not today's unfinished ones)."""
+        return self.store.queue.count_falling_due(
+            self.today, self.today + timedelta(days=1), self.today + timedelta(days=days), *self.filters
+        )
 
     def narrowed(self) -> str:
         """`` in DECK tagged TAG`` for a narrowed session, else ""."""
@@ -49,6 +83,8 @@ class Scope:
             parts.append("in " + ", ".join(self.options.deck_ids))
         if self.options.tags:
             parts.append("tagged " + ", ".join(self.options.tags))
+        if self.options.kinds:
+            parts.append("of kind " + ", ".join(self.options.kinds))
         return (" " + " ".join(parts)) if parts else ""
 
 
@@ -81,16 +117,25 @@ def reviews_held_back(scope: Scope, plan: queue.Plan | None, queued: int, indent
 def nothing_due(scope: Scope, plan: queue.Plan) -> list[str]:
     """Why nothing is due, and when the next card is."""
     o, st = scope.options, scope.style
-    lines = [st.bold(f"Nothing to review now{scope.narrowed()}.")]
-    lines += reviews_held_back(scope, plan, 0)
-    next_due = scope.store.queue.next_due(scope.today, o.deck_ids, o.tags)
-    if next_due is not None:
-        count = scope.count_due(next_due) - scope.count_due(scope.today)
+    if o.failed is not None:
+        days = "today" if o.failed <= 1 else f"on the last {o.failed} study days"
+        return [st.bold(f"No card{scope.narrowed()} was failed {days}."), "Nothing to study again."]
+    if o.ahead is not None:
+        until = scope.today + timedelta(days=o.ahead)
+        lines = [st.bold(f"Nothing due by {until.isoformat()}{scope.narrowed()}.")]
+    else:
+        lines = [st.bold(f"Nothing to review now{scope.narrowed()}.")]
+    held = reviews_held_back(scope, plan, 0)
+    lines += held
+    next_due = scope.store.queue.next_due(scope.today, *scope.filters)
+    # While due cards are held back, the next review is not tomorrow: it is now, past the limit.
+    if next_due is not None and not held:
+        count = scope.store.queue.count_falling_due(scope.today, next_due, next_due, *scope.filters)
         lines.append(f"Next review: {when(next_due, scope.today)}, {count} card{_s(count)}.")
     if plan.buried:
         n = plan.buried
         lines.append(f"{n} card{_s(n)} wait for another day, because a sibling (another deletion of the same cloze) was studied today.")
-    if next_due is None and not scope.store.queue.count_new(o.deck_ids, o.tags):
+    if next_due is None and not held and not scope.store.queue.count_new(*scope.filters, today=scope.today):
         lines.append("No cards to study.")
     return lines
 
@@ -104,11 +149,15 @@ def summary(
     finished: bool,
     seconds: float,
     interrupted: bool,
+    extra: bool = False,
+    leeches: Sequence[str] = (),
 ) -> list[str]:
     """The end of a session: what was studied and recalled, what is left, what comes next.
 
     ``left`` counts the cards still in the session's queue; ``finished``
-    says the queue was worked through.
+    says the queue was worked through; ``extra`` that the queue held new
+    cards past the day's limit (which no other session of the day shows);
+    ``leeches`` names the cards that became leeches.
     """
     st = scope.style
     lines = []
@@ -128,11 +177,24 @@ def summary(
         )
         if first:
             lines.append(f"  Recalled (grade 3 or more): {recalled} of {len(first)}, {round(100 * recalled / len(first))}%.")
-    if left.total:
+    o = scope.options
+    if left.total and o.custom:
+        lines.append(f"  {left.total} card{_s(left.total)} of this study left; {o.command()} goes on.")
+    elif extra:
+        # New cards past the day's limit: a new session would not show them, so none are "left".
+        if left.new:
+            lines.append(f"  {left.new} of the extra new cards not studied; they stay new.")
+        if left.review + left.repeat:
+            n = left.review + left.repeat
+            lines.append(f"  {n} card{_s(n)} left for today; run osteo-learn review again to go on.")
+    elif left.total:
         lines.append(f"  {left.total} card{_s(left.total)} left for today; run osteo-learn review again to go on.")
-    lines += reviews_held_back(scope, plan, left.review, indent="  ")
-    tomorrow = scope.count_due(scope.today + timedelta(days=1))
-    week = scope.count_due(scope.today + timedelta(days=7))
+    if not o.custom:
+        lines += reviews_held_back(scope, plan, left.review, indent="  ")
+    for ref in leeches:
+        lines.append(f"  Leech: {ref} is suspended; rewrite it, or osteo-learn unsuspend {ref}.")
+    tomorrow = scope.falling_due(1)
+    week = scope.falling_due(7)
     lines.append(f"  Due tomorrow: {tomorrow} card{_s(tomorrow)}; within a week: {week}.")
     if interrupted:
         lines.append(st.dim("  Interrupted; every answer above is saved."))
