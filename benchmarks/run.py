@@ -18,7 +18,7 @@ from pathlib import Path
 
 import generate
 
-BENCHMARKS = ["help", "review", "queue", "record", "stats", "load", "export"]
+BENCHMARKS = ["help", "review", "queue", "record", "stats", "load", "export", "import"]
 
 
 def main() -> None:

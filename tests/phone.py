@@ -28,6 +28,13 @@ moves Anki's idea of "today" instead:
   Anki's real rollover while a test runs; simulated answers are given eight
   hours into their study day. Give osteo-learn the same ``day-start-hour``
   so both count the same study days.
+- **Packages sent out** (:meth:`Phone.export`) carry the creation time a
+  phone living the simulated days would have (from which the simulated
+  clock counts today's number), as a real phone's file does; the
+  collection's own is set for the real clock. Intraday learning dues stay
+  on the real clock (osteo-learn does not read them).
+- **A whole collection brought in** (:meth:`Phone.import_collection`)
+  replaces the phone's, and its ``crt`` is set for the real clock again.
 - **Packages brought in** (:meth:`Phone.import_package`) are read on the
   simulated day: Anki shifts a package's due days by the difference between
   the package's today and the collection's, each computed from the real
@@ -96,15 +103,16 @@ class Phone:
     """An Anki collection on a simulated phone; see the module's description.
 
     ``Phone(tmp_path)`` creates the collection in ``tmp_path / "phone"`` on
-    simulated day ``start`` (default 60 days before today), its creation day.
+    simulated day ``start`` (default 60 days before today), its creation day;
+    ``day_start_hour`` makes a second phone live the days of a first.
     """
 
-    def __init__(self, folder: Path, *, start: date | None = None):
+    def __init__(self, folder: Path, *, start: date | None = None, day_start_hour: int | None = None):
         self.folder = Path(folder) / "phone"
         (self.folder / "exports").mkdir(parents=True)
         self.path = self.folder / "collection.anki2"
         real = datetime.now().astimezone()
-        self.day_start_hour = (real.hour - HOURS_INTO_DAY) % 24
+        self.day_start_hour = (real.hour - HOURS_INTO_DAY) % 24 if day_start_hour is None else day_start_hour
         self.created = start or real_study_day(self.day_start_hour) - timedelta(days=60)
         self.today = self.created
         self.now = self._day_start(self.created)
@@ -138,7 +146,8 @@ class Phone:
 
     def _reopen(self, day: date) -> None:
         shift_days = (day - self.today).days
-        self.col.close()
+        if self.col.db is not None:
+            self.col.close()
         with closing_sqlite(self.path) as conn:
             # Intraday learning dues (and those saved in odue by a filtered deck)
             # follow the simulated clock.
@@ -374,7 +383,26 @@ class Phone:
             self.col.reopen()
         else:
             raise ValueError(f"kind is apkg or colpkg, not {kind!r}")
+        restamp_creation(path, self._simulated_crt())
         return path
+
+    def _simulated_crt(self) -> int:
+        """The creation time a phone living the simulated days would have: the one from
+        which the simulated clock counts today's day number (the file's is set for the real clock)."""
+        crt = self.col.crt
+        offset = self.col.get_config("creationOffset")
+        counted = days_since_creation(crt, offset, self.day_start_hour, self.now)
+        return crt + (counted - self.day_number(self.today)) * DAY_S
+
+    def import_collection(self, path: Path) -> None:
+        """File > Import of a whole collection (``.colpkg``): the collection is replaced
+        by the file's, read on the current simulated day (its ``crt`` set for the real
+        clock again, as a package's is on import)."""
+        self.col.close()
+        backend = self.col._backend
+        media_folder, media_db = str(self.folder / "collection.media"), str(self.folder / "collection.media.db2")
+        backend.import_collection_package(col_path=str(self.path), backup_path=str(path), media_folder=media_folder, media_db=media_db)
+        self._reopen(self.today)
 
     def close(self) -> None:
         self.col.close()
@@ -488,6 +516,29 @@ def read_on_day(source: Path, target: Path, day: date) -> None:
                 for info in package.infolist():
                     data = collection.read_bytes() if info.filename == "collection.anki2" else package.read(info)
                     copy.writestr(info, data)
+
+
+def restamp_creation(path: Path, crt: int) -> None:
+    """Set the ``crt`` of the collection inside a package Anki wrote (any version)."""
+    import zstandard
+
+    with tempfile.TemporaryDirectory() as work:
+        collection = Path(work) / "collection"
+        with zipfile.ZipFile(path) as package:
+            names = package.namelist()
+            entry = next(name for name in ("collection.anki21b", "collection.anki21", "collection.anki2") if name in names)
+            data = package.read(entry)
+            collection.write_bytes(zstandard.ZstdDecompressor().decompressobj().decompress(data) if entry.endswith("b") else data)
+            with closing_sqlite(collection) as conn:
+                conn.execute("UPDATE col SET crt = ?", (crt,))
+            data = collection.read_bytes()
+            if entry.endswith("b"):
+                data = zstandard.ZstdCompressor().compress(data)
+            rewritten = Path(work) / "package"
+            with zipfile.ZipFile(rewritten, "w") as copy:
+                for info in package.infolist():
+                    copy.writestr(info, data if info.filename == entry else package.read(info))
+        rewritten.replace(path)
 
 
 class closing_sqlite:

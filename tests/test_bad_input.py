@@ -445,14 +445,28 @@ def test_hostile_card_text_exports_to_anki_as_text(tmp_path, hostile_db, anki):
 # -- wrong arguments -------------------------------------------------------------
 
 DB_COMMANDS = sorted(name for name, command in cli.commands.items() if any(p.name == "db_path" for p in command.params))
-# What each command needs besides --db to run (export writes its package here; review reads a q).
+# What each command needs besides --db to run (export writes its package here; review reads a q;
+# import-reviews reads osteo-learn's own export of the bundled deck, which holds no answers).
 CARD = "osteoporosis-leg-numbness/direct-cause"
 RUNS = {
     "add-deck": ["{deck}"],
     "export": ["-o", "{tmp}/out.apkg"],
     "remove-deck": ["demo"],
+    "import-reviews": ["{package}"],
     **{name: [CARD] for name in ("suspend", "unsuspend", "flag", "unflag")},
 }
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory) -> Path:
+    from osteo_learn.anki import export
+    from osteo_learn.store import library
+
+    folder = tmp_path_factory.mktemp("package")
+    store, _ = library.open_library(folder / "study.db")
+    with store:
+        export.export_from_store(store, folder / "bundled.apkg", timestamp=1_700_000_000.0)
+    return folder / "bundled.apkg"
 
 
 def invoke(*args: str, input: str = "q\n"):
@@ -460,7 +474,7 @@ def invoke(*args: str, input: str = "q\n"):
 
 
 def test_db_commands_are_found():
-    assert {"status", "review", "stats", "cards", "add-deck", "remove-deck", "config", "export"} <= set(DB_COMMANDS)
+    assert {"status", "review", "stats", "cards", "add-deck", "config", "export", "import-reviews", "remove-deck"} <= set(DB_COMMANDS)
 
 
 @pytest.mark.parametrize("name", sorted(cli.commands))
@@ -506,18 +520,18 @@ def test_bad_values_exit_2_with_usage_and_the_reason(args, message):
 
 
 @pytest.mark.parametrize("name", DB_COMMANDS)
-def test_every_command_refuses_a_folder_given_as_db_with_exit_2(tmp_path, name):
-    args = [a.format(deck=BUNDLED_DECK, tmp=tmp_path) for a in RUNS.get(name, [])]
+def test_every_command_refuses_a_folder_given_as_db_with_exit_2(tmp_path, name, package):
+    args = [a.format(deck=BUNDLED_DECK, tmp=tmp_path, package=package) for a in RUNS.get(name, [])]
     result = invoke(name, "--db", str(tmp_path), *args)
     assert result.exit_code == 2
     assert f"Invalid value for '--db': File '{tmp_path}' is a directory." in result.output
 
 
 @pytest.mark.parametrize("name", DB_COMMANDS)
-def test_every_command_creates_the_missing_folders_of_db(tmp_path, name):
+def test_every_command_creates_the_missing_folders_of_db(tmp_path, name, package):
     db = tmp_path / "new" / "nested" / "study.db"
     deck = write_study_deck(tmp_path / "decks")
-    args = [a.format(deck=deck, tmp=tmp_path) for a in RUNS.get(name, [])]
+    args = [a.format(deck=deck, tmp=tmp_path, package=package) for a in RUNS.get(name, [])]
     result = invoke(name, "--db", str(db), *args)
     if name == "remove-deck":  # a new database has no deck of the student's to remove
         assert (result.exit_code, result.output) == (1, "Error: no deck 'demo' to remove\n")
@@ -527,11 +541,11 @@ def test_every_command_creates_the_missing_folders_of_db(tmp_path, name):
 
 
 @pytest.mark.parametrize("name", DB_COMMANDS)
-def test_every_command_reports_a_db_under_a_file_clearly_with_exit_1(tmp_path, name):
+def test_every_command_reports_a_db_under_a_file_clearly_with_exit_1(tmp_path, name, package):
     blocker = tmp_path / "notes.txt"
     blocker.write_text("not a folder")
     db = blocker / "study.db"
-    args = [a.format(deck=BUNDLED_DECK, tmp=tmp_path) for a in RUNS.get(name, [])]
+    args = [a.format(deck=BUNDLED_DECK, tmp=tmp_path, package=package) for a in RUNS.get(name, [])]
     result = invoke(name, "--db", str(db), *args)
     assert result.exit_code == 1
     assert result.output == f"Error: cannot create the database {db}: {blocker} is a file, not a folder\n"

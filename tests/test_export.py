@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from osteo_learn.anki import collection, export, notes, progress
 from osteo_learn.anki import models as anki_models
-from osteo_learn.core import days
+from osteo_learn.core import days, sm2
 from osteo_learn.core import text as core_text
 from osteo_learn.store import library
 from osteo_learn.core.cards import Kind
@@ -410,7 +410,7 @@ def test_log_ids_of_answers_before_1970_are_their_instants(tmp_path, db, deck_fi
     assert [row[0] for row in rows] == [-2, -1]
 
 
-def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back(tmp_path, db, deck_file):
+def test_log_ids_are_the_instants_in_time_order_when_the_clock_was_set_back(tmp_path, db, deck_file):
     ten_utc = datetime(2024, 5, 6, 10, tzinfo=timezone.utc)
     with open_store(db) as store:
         q1, q2 = (c.pk for c in store.cards.all(("demo",)) if c.label in ("demo/q1", "demo/q2"))
@@ -422,17 +422,32 @@ def test_log_ids_follow_the_order_answers_were_given_when_the_clock_was_set_back
         store.log.record(q2, 5, ten_utc + timedelta(days=1), date(2024, 5, 7), 1000)
         with store.export.selection(("demo",)) as selection:
             _, logged, _, rows = write_cards(selection, tmp_path, first_card_id=100 - q1)
+        q1_state = store.cards.get(q1).state
     base = int(ten_utc.timestamp() * 1000)
     assert logged == 4
-    # In Anki's order (by id) q1's repeat still follows its failure, as in the
-    # log; each entry goes a millisecond past the one before until the clock
-    # catches up.
+    # Each id is the instant of its answer, and the log is taken in time order,
+    # as the replay takes it: q1's grade 4, stamped first, was the day's first
+    # answer and scheduled the card; the failure stamped after it is a repeat.
     assert [(id_, cid, ease, type_) for id_, cid, ease, _, _, _, _, type_, _ in rows] == [
+        (base - 59 * 60_000, 100, 3, 0),
+        (base - 58 * 60_000, 100 + q2 - q1, 4, 0),
         (base, 100, 1, 0),
-        (base + 1, 100, 3, 0),
-        (base + 2, 100 + q2 - q1, 4, 0),
         (base + 86_400_000, 100 + q2 - q1, 4, 1),
     ]
+    assert q1_state == sm2.review(sm2.CardState.new(), 4, date(2024, 5, 6))
+
+
+def test_log_ids_move_a_millisecond_on_only_when_two_answers_share_one(tmp_path, db, deck_file):
+    instant = datetime(2024, 5, 6, 10, tzinfo=timezone.utc)
+    with open_store(db) as store:
+        pks = [c.pk for c in store.cards.all(("demo",))][:3]
+        for pk in pks:
+            store.log.record(pk, 4, instant, date(2024, 5, 6), 1000)
+        store.log.record(pks[0], 4, instant + timedelta(milliseconds=5), date(2024, 5, 6), 1000)
+        with store.export.selection(("demo",)) as selection:
+            _, logged, _, rows = write_cards(selection, tmp_path)
+    base = int(instant.timestamp() * 1000)
+    assert [row[0] for row in rows] == [base, base + 1, base + 2, base + 5]
 
 
 def test_a_deck_synced_by_another_process_during_an_export_is_exported_as_it_is_then(tmp_path, db, deck_file):
@@ -491,6 +506,9 @@ def genanki_collection(path: Path) -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=40), st.text(max_size=40))
 def test_note_guid_is_genanki_guid_of_deck_id_and_card_id(deck_id, card_id):
+    from osteo_learn.core.guid import BASE91
+
+    assert list(BASE91) == genanki.util.BASE91_TABLE
     assert notes.note_guid(deck_id, card_id) == genanki.guid_for(deck_id, card_id)
 
 

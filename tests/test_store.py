@@ -95,6 +95,14 @@ def test_new_database_is_created_with_current_schema_in_wal_mode(tmp_path):
         assert tables[table].rstrip().endswith("STRICT"), table
 
 
+def test_sync_gives_each_new_card_its_notes_guid_in_anki(store, tmp_path):
+    import genanki
+
+    sync(store, make_deck(tmp_path, basic("one") + CLOZE))
+    found = store.conn.execute("SELECT card_id, ord, guid FROM cards ORDER BY id").fetchall()
+    assert found == [(card_id, ordinal, genanki.guid_for("demo", card_id)) for card_id, ordinal in (("one", 1), ("letters", 1), ("letters", 2))]
+
+
 def test_sync_adds_every_cloze_deletion_as_its_own_new_card(store, tmp_path):
     result = sync(store, make_deck(tmp_path, basic("one") + CLOZE))
     assert (result.added, result.updated, result.retired) == (3, 0, 0)
@@ -185,6 +193,60 @@ def test_undo_restores_previous_state_and_keeps_the_row_marked(store, tmp_path):
         store.log.undo(second.id, at(d2))
     with pytest.raises(StoreError, match="not the card's latest answer"):
         store.log.undo(first.id, at(d2))
+
+
+def test_an_answer_stamped_before_a_later_one_of_its_card_is_replayed_in_time_order(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one")))
+    pk = store.cards.all()[0].pk
+    d1, d2 = date(2026, 3, 1), date(2026, 3, 2)
+    store.log.record(pk, 5, at(d1), d1, 100)
+    desk = store.log.record(pk, 2, at(d2), d2, 100)  # day 2, noon: a failure
+    assert desk.kind == ReviewKind.REVIEW
+    # An answer given at 11:00 the same day reaches the log after it (a clock
+    # behind): it is the day's first answer, so it schedules; noon's is a repeat.
+    early = store.log.record(pk, 4, at(d2) - timedelta(hours=1), d2, 100)
+    assert early.kind == ReviewKind.REVIEW
+    assert store.log.get(desk.id).kind == ReviewKind.REPEAT
+    # The row as written is unchanged: the log stays append-only.
+    assert store.conn.execute("SELECT kind FROM reviews WHERE id = ?", (desk.id,)).fetchone() == ("review",)
+    expected = sm2.review(sm2.review(sm2.CardState.new(), 5, d1), 4, d2)
+    assert store.cards.get(pk).state == expected == store.log.replay(pk)
+    assert [r.id for r in store.log.entries(pk)] == [1, early.id, desk.id]
+    # The daily limits and the stats count the replay's verdicts: one review that day.
+    assert store.queue.reviews_answered(d2) == 1
+    assert store.stats.retention(d2).young_reviews == 1
+    assert store.stats.retention(d2).young_recalled == 1
+    # Undoing the answer given last at the desk replays the card without it.
+    store.log.undo(early.id, at(d2))
+    assert store.log.get(desk.id).kind == ReviewKind.REVIEW
+    assert store.cards.get(pk).state == sm2.review(sm2.review(sm2.CardState.new(), 5, d1), 2, d2) == store.log.replay(pk)
+    assert store.conn.execute("SELECT count(*) FROM replayed_reviews").fetchone() == (0,)
+
+
+def test_only_the_answer_given_last_at_the_desk_can_be_undone(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one")))
+    pk = store.cards.all()[0].pk
+    d1 = date(2026, 3, 1)
+    later = store.log.record(pk, 5, at(d1), d1, 100)
+    earlier = store.log.record(pk, 4, at(d1) - timedelta(hours=1), d1, 100)
+    with pytest.raises(StoreError, match="not the card's latest answer"):
+        store.log.undo(later.id, at(d1))
+    store.log.undo(earlier.id, at(d1))
+    assert store.cards.get(pk).state == sm2.review(sm2.CardState.new(), 5, d1)
+
+
+def test_the_record_of_imported_answers_refuses_deletes_and_edits(store, tmp_path):
+    sync(store, make_deck(tmp_path, basic("one")))
+    pk = store.cards.all()[0].pk
+    review = store.log.record(pk, 5, at(date(2026, 3, 1)), date(2026, 3, 1), 100)
+    store.conn.execute(
+        "INSERT INTO anki_answers VALUES (?, ?, 1772366400000, 4, 0, 'phone.colpkg', '2026-03-02T00:00:00.000+00:00')",
+        (review.id, pk),
+    )
+    for sql in ("DELETE FROM anki_answers", "UPDATE anki_answers SET ease = 1"):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            store.conn.execute(sql)
+    store.conn.rollback()
 
 
 def test_review_log_refuses_deletes_and_edits(store, tmp_path):
@@ -385,6 +447,10 @@ def test_database_from_an_older_schema_is_migrated_with_its_data(tmp_path):
         assert applied == [first, *later]
         card = store.cards.get(7)
         assert card.card.content.front == "Q?"
+        # Migration 0004 gives every card its note's GUID in Anki.
+        from osteo_learn.core.guid import note_guid
+
+        assert store.conn.execute("SELECT guid FROM cards WHERE id = 7").fetchone() == (note_guid("demo", "one"),)
         assert card.state == sm2.review(sm2.CardState.new(), 5, date(2026, 1, 1)) == store.log.replay(7)
 
 

@@ -9,44 +9,17 @@ which Anki puts into a card as they are where a template asks for
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import html
 import json
 from collections.abc import Iterator, Sequence
 
 from osteo_learn.anki import models
 from osteo_learn.core.cards import Card, Kind
+from osteo_learn.core.guid import note_guid
 from osteo_learn.core.text import clean, shown
 from osteo_learn.store import rows
 from osteo_learn.store.export import ExportSelection
 from osteo_learn.store.rows import DamagedRow
-
-
-def note_guid(deck_id: str, card_id: str) -> str:
-    """A note's GUID: from the deck id and card id only, never from the card's text.
-
-    The very string ``genanki.guid_for(deck_id, card_id)`` gives (the first
-    8 bytes of the SHA-256 of ``"<deck id>__<card id>"`` written in Anki's
-    base 91), computed two base-91 digits at a time.
-    """
-    number = int.from_bytes(hashlib.sha256(f"{deck_id}__{card_id}".encode()).digest()[:8], "big")
-    pairs = _base91_pairs()
-    # 91**10 > 2**64: five pairs of digits hold any 8 bytes.
-    rest, e = divmod(number, 8281)
-    rest, d = divmod(rest, 8281)
-    rest, c = divmod(rest, 8281)
-    a, b = divmod(rest, 8281)
-    # Anki's form starts at the first nonzero digit ("a" is zero).
-    return (pairs[a] + pairs[b] + pairs[c] + pairs[d] + pairs[e]).lstrip("a")
-
-
-@functools.cache
-def _base91_pairs() -> tuple[str, ...]:
-    """Every two-digit number in Anki's base 91, as text, by value (91 * 91 = 8281)."""
-    from genanki.util import BASE91_TABLE
-
-    return tuple(high + low for high in BASE91_TABLE for low in BASE91_TABLE)
 
 
 def text_html(text: str) -> str:

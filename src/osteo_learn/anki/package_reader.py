@@ -54,6 +54,7 @@ from typing import BinaryIO, Literal
 
 import zstandard
 
+from osteo_learn.anki.protobuf import protobuf_fields
 from osteo_learn.errors import OsteoError
 
 MAX_BYTES = 1 << 30  # the most a collection or a media file may unpack to
@@ -142,21 +143,32 @@ class Package:
     def notetype_ids(self) -> set[int]:
         return _notetype_ids(self.conn, self.schema)
 
+    def notetype_originals(self) -> dict[int, int]:
+        """Note types that are copies Anki made of another (importing a note type
+        whose fields differ from the one of its id): copy's id -> original's id."""
+        return _notetype_originals(self.conn, self.schema)
+
 
 @contextmanager
-def open_package(path: Path | str, *, max_bytes: int = MAX_BYTES, temp_dir: Path | str | None = None) -> Iterator[Package]:
+def open_package(
+    path: Path | str, *, max_bytes: int | None = None, temp_dir: Path | str | None = None, check: bool = True
+) -> Iterator[Package]:
     """Open the Anki package at ``path``: its collection unpacked into a temporary
     folder (in ``temp_dir``, else the system's), removed on leaving.
 
     Raises :class:`PackageError` for a file that is not a package Anki wrote
     or that osteo-learn cannot read, and before unpacking more than
-    ``max_bytes`` or more than the temporary folder's free space.
+    ``max_bytes`` (default :data:`MAX_BYTES`, read when called) or more than the
+    temporary folder's free space. ``check`` runs SQLite's ``quick_check`` over
+    the whole collection first (a reader that reads only part of it may leave
+    that to SQLite, which checks every page it reads).
     """
     path = Path(path)
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     archive = _open_zip(path)
     try:
         with tempfile.TemporaryDirectory(prefix="osteo-learn-package-", dir=temp_dir) as work:
-            package = _unpack(path, archive, Path(work), max_bytes)
+            package = _unpack(path, archive, Path(work), max_bytes, check)
             try:
                 yield package
             finally:
@@ -200,7 +212,7 @@ def _version(path: Path, archive: zipfile.ZipFile, names: set[str]) -> int:
     try:
         if len(data) > _META_MAX:
             raise ValueError
-        for number, wire, value in _protobuf_fields(data):
+        for number, wire, value in protobuf_fields(data):
             if number == 1:
                 if wire != 0:
                     raise ValueError
@@ -214,49 +226,14 @@ def _version(path: Path, archive: zipfile.ZipFile, names: set[str]) -> int:
     return version
 
 
-def _protobuf_fields(data: bytes) -> Iterator[tuple[int, int, int | bytes]]:
-    """(field number, wire type, value) of each field of a protobuf message: a
-    varint as an int, a length-delimited field as bytes. ``ValueError`` if malformed."""
-    pos, end = 0, len(data)
-
-    def varint() -> int:
-        nonlocal pos
-        result = shift = 0
-        while True:
-            if pos >= end or shift > 63:
-                raise ValueError("truncated varint")
-            byte = data[pos]
-            pos += 1
-            result |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return result
-
-    while pos < end:
-        key = varint()
-        number, wire = key >> 3, key & 7
-        if number == 0:
-            raise ValueError("field number 0")
-        if wire == 0:
-            yield number, wire, varint()
-            continue
-        size = {1: 8, 5: 4}.get(wire)
-        if wire == 2:
-            size = varint()
-        if size is None or pos + size > end:
-            raise ValueError("bad field")
-        yield number, wire, data[pos : pos + size]
-        pos += size
-
-
 def _media_entries(data: bytes) -> Iterator[MediaFile]:
     """A version-3 ``MediaEntries``: the n-th entry's file is in the zip entry ``n``."""
     index = 0
-    for number, wire, value in _protobuf_fields(data):
+    for number, wire, value in protobuf_fields(data):
         if number != 1 or wire != 2:
             continue
         name, size, sha1 = "", 0, b""
-        for inner, inner_wire, inner_value in _protobuf_fields(value):
+        for inner, inner_wire, inner_value in protobuf_fields(value):
             if inner == 1 and inner_wire == 2:
                 name = inner_value.decode()
             elif inner == 2 and inner_wire == 0:
@@ -270,7 +247,7 @@ def _media_entries(data: bytes) -> Iterator[MediaFile]:
 # -- unpacking ------------------------------------------------------------------
 
 
-def _unpack(path: Path, archive: zipfile.ZipFile, work: Path, max_bytes: int) -> Package:
+def _unpack(path: Path, archive: zipfile.ZipFile, work: Path, max_bytes: int, check: bool) -> Package:
     entries = tuple(info.filename for info in archive.infolist())
     names = set(entries)
     version = _version(path, archive, names)
@@ -282,7 +259,7 @@ def _unpack(path: Path, archive: zipfile.ZipFile, work: Path, max_bytes: int) ->
         _stream(path, archive, entry, out, zstd=version == 3, max_bytes=max_bytes, folder=work)
     conn = _connect(path, entry, target)
     try:
-        schema = _check_collection(path, entry, conn)
+        schema = _check_collection(path, entry, conn, check)
         kind = _kind(conn, schema)
     except BaseException:
         conn.close()
@@ -406,7 +383,7 @@ def _connect(path: Path, entry: str, target: Path) -> sqlite3.Connection:
     return conn
 
 
-def _check_collection(path: Path, entry: str, conn: sqlite3.Connection) -> int:
+def _check_collection(path: Path, entry: str, conn: sqlite3.Connection, check: bool = True) -> int:
     try:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not {"col", "notes", "cards", "revlog"} <= tables:
@@ -421,9 +398,9 @@ def _check_collection(path: Path, entry: str, conn: sqlite3.Connection) -> int:
             )
         if schema < 11 or schema in (12, 13):
             raise PackageError(f"{path} holds a collection of schema {schema}, which no current Anki opens; {EXPORT_AGAIN}")
-        (check,) = conn.execute("PRAGMA quick_check(1)").fetchone()
-        if check != "ok":
-            detail = " ".join(check.replace("***", "").split())
+        (verdict,) = conn.execute("PRAGMA quick_check(1)").fetchone() if check else ("ok",)
+        if verdict != "ok":
+            detail = " ".join(verdict.replace("***", "").split())
             raise PackageError(f"{path} is damaged: its collection fails SQLite's check ({detail}); {EXPORT_AGAIN}")
         return schema
     except (sqlite3.DatabaseError, TypeError) as error:
@@ -449,3 +426,22 @@ def _notetype_ids(conn: sqlite3.Connection, schema: int) -> set[int]:
     if schema >= 15:
         return {nid for (nid,) in conn.execute("SELECT id FROM notetypes")}
     return {int(key) for key in json.loads(conn.execute("SELECT models FROM col").fetchone()[0])}
+
+
+def _notetype_originals(conn: sqlite3.Connection, schema: int) -> dict[int, int]:
+    found = {}
+    if schema >= 15:
+        # Notetype.Config, field 10: original_id (proto/anki/notetypes.proto).
+        for notetype_id, config in conn.execute("SELECT id, config FROM notetypes"):
+            try:
+                fields = protobuf_fields(bytes(config))
+                original = next((value for number, wire, value in fields if number == 10 and wire == 0), None)
+            except (ValueError, TypeError):
+                continue
+            if original:
+                found[notetype_id] = original
+        return found
+    for key, notetype in json.loads(conn.execute("SELECT models FROM col").fetchone()[0] or "{}").items():
+        if isinstance(notetype, dict) and isinstance(notetype.get("originalId"), int):
+            found[int(key)] = notetype["originalId"]
+    return found

@@ -2,7 +2,7 @@
 
 Each command lives in a module of this package by what it is about
 (:mod:`.study`, :mod:`.decks`, :mod:`.reports`, :mod:`.control`,
-:mod:`.config`, :mod:`.export`), thin: it parses arguments, calls the layers below and
+:mod:`.config`, :mod:`.export`, :mod:`.import_reviews`), thin: it parses arguments, calls the layers below and
 prints. Errors of the :class:`~osteo_learn.errors.OsteoError` family become
 a one-line message and exit 1; usage errors exit 2 (click); Ctrl-C exits
 130. Everything printed while a command runs, error messages included,
@@ -14,7 +14,7 @@ from __future__ import annotations
 import click
 
 from osteo_learn import __version__
-from osteo_learn.commands import config, control, decks, export, reports, study
+from osteo_learn.commands import config, control, decks, export, import_reviews, reports, study
 from osteo_learn.commands.common import UsageWithEveryError
 from osteo_learn.errors import OsteoError
 
@@ -71,6 +71,7 @@ for command in (
     decks.remove_deck,
     config.config,
     export.export_command,
+    import_reviews.import_reviews,
 ):
     cli.add_command(command)
 

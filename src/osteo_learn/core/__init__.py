@@ -5,7 +5,9 @@ deck file, every problem with its place) with ``deck_file`` (reading,
 decoding and parsing it as TOML, with located errors), ``limits`` (every
 bound on what a deck may hold), ``files`` (reading a file the student named:
 regular files only, never blocking, within a cap), ``sm2`` (the scheduler:
-state, grade and day in, next state out), ``queue`` (which cards a session
+state, grade and day in, next state out), ``history`` (which of a card's
+answers, from the desk and from Anki, schedule it), ``guid`` (a card's
+note GUID in Anki), ``queue`` (which cards a session
 shows, in what order), ``settings`` (the student's settings, their defaults
 and checks), ``days`` (what a study day is, and the days supported),
 ``text`` (text made safe to show) and ``lint`` (item-writing warnings).

@@ -7,7 +7,7 @@ its collection's:
 ============== ==================================================================
 ``store.decks``     the decks and their sync with validated deck files (:mod:`.decks`)
 ``store.cards``     the studied cards, with text and schedule (:mod:`.cards`)
-``store.log``       the append-only review log: record, undo, replay (:mod:`.log`)
+``store.log``       the append-only review log: record, undo, replay, merge (:mod:`.log`, :mod:`.merge`, :mod:`.imports`)
 ``store.control``   bury, suspend, flag and leeches: the card event log (:mod:`.control`)
 ``store.queue``     the reads that plan a day's session (:mod:`.queue`)
 ``store.stats``     the reads behind the statistics (:mod:`.stats`)

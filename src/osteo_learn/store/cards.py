@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from osteo_learn.core import sm2
 from osteo_learn.errors import StoreError
+from osteo_learn.store import rows
 from osteo_learn.store.connection import Database
-from osteo_learn.store.rows import CARD_COLUMNS, StoredCard, card_filters, select_cards
+from osteo_learn.store.rows import CARD_COLUMNS, STATE_COLUMNS, StoredCard, card_filters, select_cards
 
 
 class Cards:
@@ -29,6 +31,16 @@ class Cards:
         if not include_retired:
             where.append("c.retired = 0")
         return list(select_cards(self._db.conn, " AND ".join(where) or "1", params))
+
+    def keys(self) -> list[tuple[int, str, str, int, bool]]:
+        """Every card, retired ones included: its key, deck id, card id, ordinal and whether it is retired."""
+        found = self._db.conn.execute("SELECT id, deck_id, card_id, ord, retired FROM cards ORDER BY id")
+        return [(pk, deck_id, card_id, ordinal, bool(retired)) for pk, deck_id, card_id, ordinal, retired in found]
+
+    def states(self) -> Iterator[tuple[int, sm2.CardState]]:
+        """Every card's key and schedule, retired ones included."""
+        for pk, *state in self._db.conn.execute(f"SELECT id, {STATE_COLUMNS} FROM cards ORDER BY id"):
+            yield pk, rows.state(*state)
 
     def each(self, deck_ids: Sequence[str] = (), tags: Sequence[str] = ()) -> Iterator[StoredCard]:
         """The cards not retired, narrowed by deck and tag, one at a time: decks in

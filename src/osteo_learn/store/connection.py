@@ -169,7 +169,7 @@ class Database:
     def _check_sound(self) -> None:
         """Refuse to write to a damaged file: its pages are checked once, before the first write."""
         try:
-            found = [row[0] for row in self.conn.execute("PRAGMA quick_check(3)")]
+            found = [row[0] for row in self.conn.execute("PRAGMA main.quick_check(3)")]
         except sqlite3.DatabaseError as error:
             if not _damaged(error):
                 raise

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from osteo_learn.core.cards import Deck
+from osteo_learn.core.guid import note_guid
 from osteo_learn.errors import StoreError
 from osteo_learn.store import rows
 from osteo_learn.store.connection import Database
@@ -194,9 +195,9 @@ def _sync(conn: sqlite3.Connection, item: DeckSync) -> SyncResult:
         (deck.id, *deck_row),
     )
     conn.executemany(
-        "INSERT INTO cards (deck_id, card_id, ord, kind, position, tags, fields, source)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        inserts,
+        "INSERT INTO cards (deck_id, card_id, ord, kind, position, tags, fields, source, guid)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(*row, note_guid(row[0], row[1])) for row in inserts],
     )
     conn.executemany("UPDATE cards SET kind = ?, position = ?, tags = ?, fields = ?, source = ? WHERE id = ?", updates)
     conn.executemany("UPDATE cards SET retired = 1 WHERE id = ?", retire)

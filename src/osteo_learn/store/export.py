@@ -22,6 +22,7 @@ from pathlib import Path
 
 from osteo_learn.store.connection import Database
 from osteo_learn.store.rows import CARD_COLUMNS, DAMAGED_ANSWER, DAMAGED_CARD, DAMAGED_SCHEDULE, DamagedRow, StoredCard, card_filters, stored_day
+from osteo_learn.store.schema import INSTANT_MS
 
 # Opens a new connection to the student's database, as the store opened its own.
 ConnectionFactory = Callable[[], sqlite3.Connection]
@@ -226,12 +227,12 @@ class AnkiLogWriter:
         (empty) ``revlog`` of the Anki collection file ``collection``, in the order
         they were given.
 
-        The log's order is the order the answers were given and applied to the
-        schedule. An entry's id is the answer's instant in milliseconds since
-        the epoch, or one past the previous entry's id when that is not earlier
-        (answers in one millisecond, or a clock set back), so the ids are
-        distinct and Anki, which sorts by id, sees the answers in log order.
-        Its card id is ``first_card_id`` plus the card's key in the store.
+        An entry's id is the answer's instant in milliseconds since the epoch,
+        one millisecond on when the entry before it has that id already (two
+        answers in one millisecond), so the ids are distinct and Anki, which
+        sorts a card's answers by id, sees them in the order the replay takes
+        them. Kind, intervals and factor are the replay's verdict on each
+        answer. Its card id is ``first_card_id`` plus the card's key in the store.
 
         Grades 0-2 press Again (1), 3 Hard (2), 4 Good (3), 5 Easy (4). A first
         answer is Learn (0), a scheduled review Review (1), a same-day repeat
@@ -250,24 +251,26 @@ class AnkiLogWriter:
             # stands: a repeat that day is still learning.
             conn.execute("CREATE TEMP TABLE selected (card INTEGER PRIMARY KEY, new_day TEXT)")
             conn.execute(
-                "INSERT INTO temp.selected (card, new_day) SELECT c.id, (SELECT r.day FROM main.reviews AS r"
-                " WHERE r.card = c.id AND r.kind = 'new' AND r.undone_at IS NULL ORDER BY r.id LIMIT 1)"
+                "INSERT INTO temp.selected (card, new_day) SELECT c.id, (SELECT r.day FROM main.review_log AS r"
+                " WHERE r.card = c.id AND r.kind = 'new' AND r.undone_at IS NULL LIMIT 1)"
                 f" FROM main.cards AS c WHERE {self._where}",
                 self._params,
             )
             cards = tuple(conn.execute("SELECT count(*), total(card) FROM temp.selected").fetchone())
-            # Rows go in one at a time in log order, so the previous entry's id
+            # Rows go in one at a time in time order, so the previous entry's id
             # is the rowid this connection inserted last: last_insert_rowid().
             # A row in a TEMP table sets it below any instant to start with.
             conn.execute("CREATE TEMP TABLE revlog_start (id INTEGER PRIMARY KEY)")
             conn.execute("INSERT INTO temp.revlog_start VALUES (-9223372036854775808)")
             self._check_cancelled()
+            kept = conn.execute("SELECT EXISTS (SELECT 1 FROM main.replayed_reviews)").fetchone()[0]
+            log = "main.review_log" if kept else "main.reviews"
             # A damaged answer goes in with the card id -1, in the same pass, so
             # that the log is read once (see damaged_answer()).
             entries = conn.execute(
                 "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
                 " SELECT max(instant, last_insert_rowid() + 1), CASE WHEN instant IS NULL THEN -1 ELSE cid END,"
-                f" -1, ease, ivl, lastIvl, factor, time, type FROM ({_REVLOG_ROWS})",
+                f" -1, ease, ivl, lastIvl, factor, time, type FROM ({_REVLOG_ROWS.format(log=log)})",
                 (first_card_id,),
             ).rowcount
             conn.commit()
@@ -307,22 +310,25 @@ class AnkiLogWriter:
 
 
 # The answers that stand of the selected cards as rows of Anki's revlog, less
-# its id and usn, in log order (an answer whose schedule is damaged with the
-# card id -1; one without an instant gets it in the INSERT): the answer's
-# instant in milliseconds since the
-# epoch (exact: julianday() holds whole milliseconds, and a double keeps them
-# to well under 1 ms), the card id (``first_card_id`` plus its key, the one
-# parameter), button, interval, last interval, factor, time and log type.
-# +r.card: read the log in file order, which is log order, looking each card
-# up, rather than card by card; so ORDER BY r.id needs no sorting.
+# its id and usn, in time order, each as the replay judges it ({log}: the
+# view review_log, or the table itself when no verdict is kept beside it; an
+# answer whose schedule is damaged with the card id -1, one without an
+# instant gets it in the INSERT):
+# the answer's instant in milliseconds since the epoch (exact: julianday()
+# holds whole milliseconds), the card id (``first_card_id`` plus its key, the
+# one parameter), button, interval, last interval, factor, time and log type.
+# +r.card: read the log in time order (the index reviews_time: answers
+# imported from Anki join the log after answers given later), looking each
+# card up, rather than card by card; no sorting.
 _REVLOG_ROWS = (
-    "SELECT CAST(round((julianday(r.reviewed_at) - 2440587.5) * 86400000) AS INTEGER) AS instant,"
+    f"SELECT {INSTANT_MS.replace('reviewed_at', 'r.reviewed_at')} AS instant,"
     f" CASE WHEN {DAMAGED_SCHEDULE} THEN -1 ELSE ? + r.card END AS cid,"
     " CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
     " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
     " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"
     " CASE WHEN r.kind = 'new' THEN 0 WHEN r.kind = 'review' THEN 1 WHEN r.day = x.new_day THEN 0 ELSE 2 END AS type"
-    " FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card WHERE r.undone_at IS NULL ORDER BY r.id"
+    " FROM {log} AS r JOIN temp.selected AS x ON x.card = +r.card WHERE r.undone_at IS NULL"
+    f" ORDER BY {INSTANT_MS.replace('reviewed_at', 'r.reviewed_at')}, r.id"
 )
 
 

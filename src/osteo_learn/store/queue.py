@@ -147,14 +147,14 @@ class Queue:
     def new_introduced(self, day: date) -> int:
         """New cards first studied on the study day ``day`` (answers not undone)."""
         return self._db.conn.execute(
-            "SELECT count(*) FROM reviews WHERE day = ? AND kind = 'new' AND undone_at IS NULL", (day.isoformat(),)
+            "SELECT count(*) FROM review_log WHERE day = ? AND kind = 'new' AND undone_at IS NULL", (day.isoformat(),)
         ).fetchone()[0]
 
     def new_introduced_by_deck(self, day: date) -> dict[str, int]:
         """New cards first studied on ``day``, per deck (decks with none left out)."""
         return dict(
             self._db.conn.execute(
-                "SELECT c.deck_id, count(*) FROM reviews AS r JOIN cards AS c ON c.id = r.card"
+                "SELECT c.deck_id, count(*) FROM review_log AS r JOIN cards AS c ON c.id = r.card"
                 " WHERE r.day = ? AND r.kind = 'new' AND r.undone_at IS NULL GROUP BY c.deck_id",
                 (day.isoformat(),),
             )
@@ -164,7 +164,7 @@ class Queue:
         """Scheduled reviews answered on the study day ``day`` (answers not undone;
         first answers and same-day repeats not counted)."""
         return self._db.conn.execute(
-            "SELECT count(*) FROM reviews WHERE day = ? AND kind = 'review' AND undone_at IS NULL", (day.isoformat(),)
+            "SELECT count(*) FROM review_log WHERE day = ? AND kind = 'review' AND undone_at IS NULL", (day.isoformat(),)
         ).fetchone()[0]
 
     def latest_day(self) -> date | None:
@@ -182,7 +182,8 @@ class Queue:
         return {tuple(row) for row in found}
 
     def repeats_owed(self, day: date, deck_ids: Sequence[str] = (), tags: Sequence[str] = (), kinds: Sequence[str] = ()) -> list[StoredCard]:
-        """Cards whose latest answer on ``day`` is graded below 4, oldest answer first.
+        """Cards whose latest answer on ``day`` (in time, from the desk or from
+        Anki) is graded below 4, oldest answer first.
 
         SM-2 rule 7 still owes them a repeat that day: a session that ended
         before the repeat leaves them to the next session of the same day.
@@ -191,9 +192,10 @@ class Queue:
         sql, params = self._where(day, deck_ids, tags, kinds, "r.grade < 4")
         sql = (
             f"SELECT {CARD_COLUMNS} FROM cards AS c"
-            " JOIN (SELECT card, max(id) AS last FROM reviews WHERE day = ? AND undone_at IS NULL GROUP BY card) AS l"
-            " ON l.card = c.id JOIN reviews AS r ON r.id = l.last"
-            f" WHERE {sql} ORDER BY l.last"
+            " JOIN (SELECT card, grade, reviewed_at, id,"
+            " row_number() OVER (PARTITION BY card ORDER BY reviewed_at DESC, id DESC) AS latest"
+            " FROM reviews WHERE day = ? AND undone_at IS NULL) AS r ON r.card = c.id AND r.latest = 1"
+            f" WHERE {sql} ORDER BY r.reviewed_at, r.id"
         )
         return [StoredCard(row) for row in self._db.conn.execute(sql, [day.isoformat(), *params])]
 

@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 
 from osteo_learn.core import cloze, sm2
 from osteo_learn.core.cards import Basic, Card, Cloze, Content, Kind, Vignette
+from osteo_learn.core.history import AnswerKind
 from osteo_learn.core.days import FIRST_DAY, LAST_DAY
 from osteo_learn.core.limits import MAX_ID_LENGTH, MAX_TEXT_LENGTH, OPTION_COUNTS, valid_id
 from osteo_learn.core.text import shown
@@ -44,14 +45,9 @@ class DamagedRow(StoreError):
         super().__init__(f"{path}: {message}" if path is not None else message)
         self.path = path
 
-
-class ReviewKind:
-    """How an answer counted: the first review of a new card, a scheduled
-    review, or a same-day repeat (SM-2 rule 7) that leaves the schedule alone."""
-
-    NEW = "new"
-    REVIEW = "review"
-    REPEAT = "repeat"
+ReviewKind = AnswerKind
+"""How an answer counted: the first review of a new card, a scheduled
+review, or a same-day repeat (SM-2 rule 7) that leaves the schedule alone."""
 
 
 class StoredCard:
@@ -149,7 +145,10 @@ class StoredCard:
 
 @dataclass(frozen=True)
 class Review:
-    """One row of the review log."""
+    """One row of the review log, as the replay judges it: ``kind``, ``before``
+    and ``after`` are the replay's verdict (see :mod:`osteo_learn.core.history`),
+    which differs from the row as written only for an answer that an answer
+    imported later, given before it, changed."""
 
     id: int
     card_pk: int
@@ -189,13 +188,15 @@ CARD_COLUMNS = (
 )
 """The columns of ``cards AS c`` a :class:`StoredCard` is built from, in its order."""
 
-REVIEW_COLUMNS = (
-    "id, card, reviewed_at, day, grade, kind,"
+VERDICT_COLUMNS = (
+    "kind,"
     " reps_before, ease_before, interval_before, due_before, lapses_before, last_review_before,"
-    " reps_after, ease_after, interval_after, due_after, lapses_after, last_review_after,"
-    " duration_ms, undone_at, chosen"
+    " reps_after, ease_after, interval_after, due_after, lapses_after, last_review_after"
 )
-"""The columns of ``reviews`` a :class:`Review` is built from, in its order."""
+"""How an answer counted and the card's states before and after it, in :func:`verdict_values` order."""
+
+REVIEW_COLUMNS = f"id, card, reviewed_at, day, grade, {VERDICT_COLUMNS}, duration_ms, undone_at, chosen"
+"""The columns of ``review_log`` (the log with each row's verdict) a :class:`Review` is built from, in its order."""
 
 STATE_COLUMNS = "reps, ease, interval, due, lapses, last_review"
 """A card's SM-2 state in ``cards``, in the order of :func:`state` and :func:`state_values`."""
@@ -311,6 +312,17 @@ def state_values(state: sm2.CardState) -> tuple:
         state.lapses,
         state.last_review.isoformat(),
     )
+
+
+def verdict_values(kind: str, before: sm2.CardState, after: sm2.CardState) -> tuple:
+    """The columns of a verdict, in :data:`VERDICT_COLUMNS` order."""
+    return (str(kind), *state_values(before), *state_values(after))
+
+
+def instant_sql(ms: str) -> str:
+    """SQL for an instant given in milliseconds since the epoch (the SQL ``ms``,
+    not negative), written as the log writes instants (:func:`osteo_learn.core.days.utc_text`)."""
+    return f"(strftime('%Y-%m-%dT%H:%M:%S', ({ms}) / 1000, 'unixepoch') || printf('.%03d+00:00', ({ms}) % 1000))"
 
 
 def review(row: Sequence) -> Review:

@@ -258,6 +258,125 @@ def _card_control(db: Database) -> None:
         db.execute(statement)
 
 
+# An answer's instant (reviewed_at) in milliseconds since the epoch, exactly
+# (julianday() holds whole milliseconds). The index reviews_card_time is on
+# this expression: a query uses the index only when it writes it so.
+INSTANT_MS = "CAST(round((julianday(reviewed_at) - 2440587.5) * 86400000) AS INTEGER)"
+
+# Answers given in Anki join the log (osteo-learn import-reviews). The log
+# stays append-only, so an answer that arrives after later ones of its card
+# were written cannot change those rows: where the replay of the card now
+# judges a row otherwise than the row says (a desk answer that an earlier
+# phone answer the same day made a repeat), its verdict is kept beside it.
+_ANKI_ANSWERS = [
+    """
+    -- Which answer in Anki each imported row of the log came from: Anki's
+    -- review log id (the instant of the answer in milliseconds, UTC), the
+    -- button and the log type Anki wrote. Append-only, as the log.
+    CREATE TABLE anki_answers (
+        review INTEGER PRIMARY KEY REFERENCES reviews (id),
+        card INTEGER NOT NULL REFERENCES cards (id),
+        revlog_id INTEGER NOT NULL,
+        ease INTEGER NOT NULL CHECK (ease BETWEEN 1 AND 4),
+        type INTEGER NOT NULL,
+        package TEXT NOT NULL,
+        imported_at TEXT NOT NULL,
+        UNIQUE (card, revlog_id)
+    ) STRICT
+    """,
+    """
+    CREATE TRIGGER anki_answers_append_only_delete BEFORE DELETE ON anki_answers
+    BEGIN
+        SELECT RAISE(ABORT, 'the record of imported answers is append-only');
+    END
+    """,
+    """
+    CREATE TRIGGER anki_answers_append_only_update BEFORE UPDATE ON anki_answers
+    BEGIN
+        SELECT RAISE(ABORT, 'the record of imported answers is append-only');
+    END
+    """,
+    """
+    -- The replay's verdict on an answer whose row, as written, it no longer
+    -- agrees with: how it counts and the card's state before and after it.
+    -- A cache, like the state columns of cards: the replay rebuilds it.
+    CREATE TABLE replayed_reviews (
+        review INTEGER PRIMARY KEY REFERENCES reviews (id),
+        kind TEXT NOT NULL CHECK (kind IN ('new', 'review', 'repeat')),
+        reps_before INTEGER,
+        ease_before INTEGER,
+        interval_before INTEGER,
+        due_before TEXT,
+        lapses_before INTEGER,
+        last_review_before TEXT,
+        reps_after INTEGER NOT NULL,
+        ease_after INTEGER NOT NULL,
+        interval_after INTEGER NOT NULL,
+        due_after TEXT NOT NULL,
+        lapses_after INTEGER NOT NULL,
+        last_review_after TEXT NOT NULL
+    ) STRICT
+    """,
+    """
+    -- The log as the replay reads it: each row with its verdict.
+    CREATE VIEW review_log AS
+    SELECT r.id, r.card, r.reviewed_at, r.day, r.grade,
+        CASE WHEN v.review IS NULL THEN r.kind ELSE v.kind END AS kind,
+        CASE WHEN v.review IS NULL THEN r.reps_before ELSE v.reps_before END AS reps_before,
+        CASE WHEN v.review IS NULL THEN r.ease_before ELSE v.ease_before END AS ease_before,
+        CASE WHEN v.review IS NULL THEN r.interval_before ELSE v.interval_before END AS interval_before,
+        CASE WHEN v.review IS NULL THEN r.due_before ELSE v.due_before END AS due_before,
+        CASE WHEN v.review IS NULL THEN r.lapses_before ELSE v.lapses_before END AS lapses_before,
+        CASE WHEN v.review IS NULL THEN r.last_review_before ELSE v.last_review_before END AS last_review_before,
+        CASE WHEN v.review IS NULL THEN r.reps_after ELSE v.reps_after END AS reps_after,
+        CASE WHEN v.review IS NULL THEN r.ease_after ELSE v.ease_after END AS ease_after,
+        CASE WHEN v.review IS NULL THEN r.interval_after ELSE v.interval_after END AS interval_after,
+        CASE WHEN v.review IS NULL THEN r.due_after ELSE v.due_after END AS due_after,
+        CASE WHEN v.review IS NULL THEN r.lapses_after ELSE v.lapses_after END AS lapses_after,
+        CASE WHEN v.review IS NULL THEN r.last_review_after ELSE v.last_review_after END AS last_review_after,
+        r.duration_ms, r.undone_at, r.chosen
+    FROM reviews AS r LEFT JOIN replayed_reviews AS v ON v.review = r.id
+    """,
+    # A card's answers in time order (rows of one instant by id), for the
+    # replay and to recognise an answer already in the log by its instant.
+    "DROP INDEX reviews_card",
+    f"CREATE INDEX reviews_card_time ON reviews (card, {INSTANT_MS})",
+    # The whole log in time order, for the export's review history.
+    f"CREATE INDEX reviews_time ON reviews ({INSTANT_MS})",
+    """
+    -- Each import from Anki that merged answers: when, from which file, a
+    -- fingerprint of what it read (the package's review log and which of
+    -- its cards are ours, as the store stood), and what it counted. An
+    -- import whose fingerprint is one of these brings nothing new.
+    CREATE TABLE anki_imports (
+        id INTEGER PRIMARY KEY,
+        imported_at TEXT NOT NULL,
+        package TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        reading TEXT NOT NULL
+    ) STRICT
+    """,
+    "CREATE INDEX anki_imports_fingerprint ON anki_imports (fingerprint)",
+    # The GUID of each card's note in Anki (osteo_learn.core.guid), so that
+    # an import finds its cards in SQL. Set when a deck sync adds the card.
+    "ALTER TABLE cards ADD COLUMN guid TEXT",
+    "CREATE INDEX cards_guid ON cards (guid, ord)",
+]
+
+
+@migration("0004_anki_answers")
+def _anki_answers(db: Database) -> None:
+    from osteo_learn.core.guid import note_guid
+
+    for statement in _ANKI_ANSWERS:
+        db.execute(statement)
+    entries = db.execute("SELECT DISTINCT deck_id, card_id FROM cards").fetchall()
+    db.conn.executemany(
+        "UPDATE cards SET guid = ? WHERE deck_id = ? AND card_id = ?",
+        [(note_guid(deck_id, card_id), deck_id, card_id) for deck_id, card_id in entries],
+    )
+
+
 # The schema version this code writes: one per migration.
 VERSION = len(_MIGRATIONS)
 
@@ -280,7 +399,7 @@ def check_identity(path: Path, version: int, application_id: int, objects: int) 
 
 
 # What the code relies on being there, whatever later migrations add: the
-# tables, and the triggers that keep the review log append-only.
+# tables and the view, and the triggers that keep the review log append-only.
 REQUIRED_OBJECTS = {
     ("table", "decks"),
     ("table", "cards"),
@@ -288,12 +407,18 @@ REQUIRED_OBJECTS = {
     ("table", "settings"),
     ("trigger", "reviews_no_delete"),
     ("trigger", "reviews_only_undo"),
+    ("table", "anki_answers"),
+    ("table", "anki_imports"),
+    ("table", "replayed_reviews"),
+    ("trigger", "anki_answers_append_only_delete"),
+    ("trigger", "anki_answers_append_only_update"),
+    ("view", "review_log"),
 }
 
 
 def check_objects(path: Path, conn: sqlite3.Connection) -> None:
     """Refuse a database of our version that lacks a table or trigger (edited by hand, or damaged)."""
-    found = set(conn.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger')"))
+    found = set(conn.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'trigger', 'view')"))
     missing = sorted(REQUIRED_OBJECTS - found)
     if missing:
         names = ", ".join(f"the {kind} '{name}'" for kind, name in missing)

@@ -59,11 +59,12 @@ class Stats:
         return {stored_day(day, "the day of an answer"): count for day, count in found}
 
     def retention(self, since: date, deck_ids: Sequence[str] = ()) -> Retention:
-        """Scheduled reviews (not new cards, not same-day repeats) from ``since`` on:
-        how many, and how many recalled (grade 3 or more), for young and mature cards."""
+        """Scheduled reviews (not new cards, not same-day repeats, as the replay
+        judges them) from ``since`` on: how many, and how many recalled (grade 3
+        or more), for young and mature cards."""
         where, params = log_filter(deck_ids)
         found = self._db.conn.execute(
-            f"SELECT interval_before >= {MATURE_INTERVAL}, grade >= 3, count(*) FROM reviews"
+            f"SELECT interval_before >= {MATURE_INTERVAL}, grade >= 3, count(*) FROM review_log"
             f" WHERE day >= ? AND kind = 'review' AND undone_at IS NULL{where} GROUP BY 1, 2",
             [since.isoformat(), *params],
         )

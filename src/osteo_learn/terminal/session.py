@@ -169,6 +169,8 @@ class Session(Display, ControlKeys):
                 if self.fullscreen:
                     self.screen.enter()
                 while self.queue.current is not None:
+                    if self.studied_elsewhere(self.queue.current):
+                        continue
                     try:
                         self.study(self.queue.current)
                     except (_Undone, Skipped):
@@ -191,6 +193,18 @@ class Session(Display, ControlKeys):
             raise
         self.end(interrupted)
         return EXIT_INTERRUPTED if interrupted else 0
+
+    def studied_elsewhere(self, entry: Entry[StoredCard]) -> bool:
+        """Read the card's schedule afresh (answers merged from Anki, or given in
+        another session, may have changed it since the queue was planned); a card
+        planned as new or for review whose schedule changed meanwhile was studied
+        elsewhere: it leaves the queue (True)."""
+        state = self.store.cards.get(entry.card.pk).state
+        self.states[entry.card.pk] = state
+        elsewhere = entry.kind is not queue.Kind.REPEAT and state != entry.card.state
+        if elsewhere:
+            self.queue.drop(lambda card: card.pk == entry.card.pk)
+        return elsewhere
 
     def study(self, entry: Entry[StoredCard]) -> None:
         content = entry.card.card.content
