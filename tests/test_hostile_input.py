@@ -118,6 +118,15 @@ def test_a_source_document_that_is_not_a_regular_file_is_refused_at_once(tmp_pat
         assert what in result.stderr
 
 
+def test_a_package_to_import_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "phone.colpkg"
+    os.mkfifo(fifo)
+    for path, what in ((fifo, "a FIFO (named pipe)"), (Path("/dev/zero"), "a device")):
+        result = in_a_process("import-reviews", "--db", str(tmp_path / "s.db"), str(path))
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.splitlines()[-1] == f"Error: {path} is {what}, not a regular file; give the path of a package exported from Anki"
+
+
 def test_a_deck_file_that_is_a_fifo_is_refused_at_once(tmp_path):
     fifo = tmp_path / "deck.toml"
     os.mkfifo(fifo)
@@ -278,8 +287,9 @@ _options = {
     "check": [],
     "add-deck": [],
     "remove-deck": [],
+    "import-reviews": ["--dry-run", "--json"],
 }
-_flags = {"--json", "--with-progress"}
+_flags = {"--json", "--with-progress", "--dry-run"}
 
 
 @st.composite

@@ -98,7 +98,7 @@ class StoredCard:
     def state(self) -> sm2.CardState:
         if self._state is None:
             try:
-                self._state = state(*self._row[9:15])
+                self._state = _state(*self._row[9:15])
             except (TypeError, ValueError) as error:
                 raise self.damaged(error) from None
         return self._state
@@ -263,8 +263,16 @@ def fields(content: Content) -> str:
 
 
 def state(reps, ease, interval, due, lapses, last_review) -> sm2.CardState:
-    """An SM-2 state from its columns (all NULL while the card is new); ``ValueError`` or
-    ``TypeError`` saying what is wrong."""
+    """An SM-2 state from its columns (all NULL while the card is new);
+    :class:`DamagedRow` saying what is wrong."""
+    try:
+        return _state(reps, ease, interval, due, lapses, last_review)
+    except (TypeError, ValueError) as error:
+        raise DamagedRow(f"a schedule in the database is damaged: {shown(error, 300)}; restore the database from a backup") from None
+
+
+def _state(reps, ease, interval, due, lapses, last_review) -> sm2.CardState:
+    """:func:`state`, raising ``ValueError`` or ``TypeError`` saying what is wrong."""
     if due is None and last_review is None and reps is None and ease is None and interval is None and lapses is None:
         return sm2.CardState.new()
     for name, value, high in (("repetitions", reps, MAX_COUNT), ("lapses", lapses, MAX_COUNT), ("ease", ease, MAX_EASE)):
@@ -292,7 +300,7 @@ def day(text, name: str = "day", latest: date = LAST_DAY) -> date:
     return found
 
 
-def stored_day(text, what: str) -> date:
+def stored_day(text, what: str = "a study day") -> date:
     """A study day or due date read by a query; :class:`DamagedRow` if it is not one."""
     try:
         return day(text, latest=LAST_DUE)
@@ -344,8 +352,8 @@ def review(row: Sequence) -> Review:
             day(answer_day),
             sm2.Grade(grade),
             kind,
-            state(*before),
-            state(*after),
+            _state(*before),
+            _state(*after),
             duration_ms,
             undone_at,
             chosen,
