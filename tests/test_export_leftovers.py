@@ -152,3 +152,26 @@ def test_a_sweep_never_removes_a_folder_that_is_not_ours_whatever_its_name(tmp_p
     (look_alike / "thesis.docx").write_text("years of work")
     assert scratch.sweep(tmp_path) == []
     assert (look_alike / "thesis.docx").read_text() == "years of work"
+
+
+def test_an_import_unpacks_beside_the_database_and_leaves_nothing(tmp_path, monkeypatch):
+    """The package to import is unpacked in a scratch folder beside the database
+    (swept if a kill leaves it), not in the system's temporary folder."""
+    from osteo_learn.anki import package_reader
+
+    seen = []
+    unpack = package_reader._unpack
+
+    def watched(path, archive, work, *args):
+        seen.append(Path(work))
+        return unpack(path, archive, work, *args)
+
+    monkeypatch.setattr(package_reader, "_unpack", watched)
+    db = tmp_path / "data" / "study.db"
+    assert CliRunner().invoke(cli, ["status", "--db", str(db)]).exit_code == 0
+    package = tmp_path / "out.apkg"
+    assert CliRunner().invoke(cli, ["export", "--db", str(db), "-o", str(package)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["import-reviews", "--db", str(db), str(package)])
+    assert seen and seen[0].parent == db.parent and seen[0].name.endswith(scratch.SUFFIX), (seen, result.output)
+    assert not seen[0].exists()
+    assert not [p for p in db.parent.iterdir() if p.name.endswith(scratch.SUFFIX)]

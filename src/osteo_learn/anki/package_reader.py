@@ -151,10 +151,18 @@ class Package:
 
 @contextmanager
 def open_package(
-    path: Path | str, *, max_bytes: int | None = None, temp_dir: Path | str | None = None, check: bool = True
+    path: Path | str,
+    *,
+    max_bytes: int | None = None,
+    temp_dir: Path | str | None = None,
+    beside: Path | None = None,
+    check: bool = True,
 ) -> Iterator[Package]:
     """Open the Anki package at ``path``: its collection unpacked into a temporary
-    folder (in ``temp_dir``, else the system's), removed on leaving.
+    folder (a scratch folder beside ``beside`` where that folder can be written
+    to, else in ``temp_dir``, else the system's), removed on leaving. A scratch folder (:mod:`osteo_learn.system.scratch`)
+    is also removed on SIGTERM or SIGHUP, and the next sweep of its folder
+    removes one a killed process left.
 
     Raises :class:`PackageError` for a file that is not a package Anki wrote
     or that osteo-learn cannot read, and before unpacking more than
@@ -167,7 +175,17 @@ def open_package(
     max_bytes = MAX_BYTES if max_bytes is None else max_bytes
     archive = _open_zip(path)
     try:
-        with tempfile.TemporaryDirectory(prefix="osteo-learn-package-", dir=temp_dir) as work:
+        folder = None
+        if beside is not None:
+            from osteo_learn.system import scratch
+
+            try:
+                folder = scratch.folder(beside)
+            except OSError:
+                pass  # a folder that cannot be written to (a read-only database): the system's
+        if folder is None:
+            folder = tempfile.TemporaryDirectory(prefix="osteo-learn-package-", dir=temp_dir)
+        with folder as work:
             package = _unpack(path, archive, Path(work), max_bytes, check)
             try:
                 yield package

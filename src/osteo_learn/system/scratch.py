@@ -158,9 +158,13 @@ def sweep(folder_path: Path) -> list[Path]:
 
 
 # What a scratch folder may hold: its lock, a database being built (with
-# SQLite's side files), an Anki collection, its notes and the package.
+# SQLite's side files), an Anki collection (built, or unpacked from a
+# package to import), its notes, the package.
 _MAKING = ".lock-making"
-_CONTENTS = re.compile(r"lock|\.lock-making|new\.db(-wal|-shm|-journal)?|(collection|notes)\.anki2(-journal)?|package\.apkg")
+_CONTENTS = re.compile(
+    r"lock|\.lock-making|new\.db(-wal|-shm|-journal)?|(collection|notes)\.anki2(-journal|-wal|-shm)?|package\.apkg"
+    r"|collection\.sqlite(-journal|-wal|-shm)?"
+)
 
 
 def _abandoned(path: Path) -> bool:
