@@ -662,7 +662,7 @@ def sessions(draw):
     return plan, draw(st.integers(1, len(days) - 1))
 
 
-@settings(max_examples=10, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(story=sessions())
 def test_a_then_b_equals_b_then_a_over_random_desk_and_phone_sessions(tmp_path_factory, story):
     plan, split = story
