@@ -118,6 +118,15 @@ def test_a_source_document_that_is_not_a_regular_file_is_refused_at_once(tmp_pat
         assert what in result.stderr
 
 
+def test_a_package_to_import_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "phone.colpkg"
+    os.mkfifo(fifo)
+    for path, what in ((fifo, "a FIFO (named pipe)"), (Path("/dev/zero"), "a device")):
+        result = in_a_process("import-reviews", "--db", str(tmp_path / "s.db"), str(path))
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.splitlines()[-1] == f"Error: {path} is {what}, not a regular file; give the path of a package exported from Anki"
+
+
 def test_a_deck_file_that_is_a_fifo_is_refused_at_once(tmp_path):
     fifo = tmp_path / "deck.toml"
     os.mkfifo(fifo)
@@ -278,8 +287,9 @@ _options = {
     "check": [],
     "add-deck": [],
     "remove-deck": [],
+    "import-reviews": ["--dry-run", "--json"],
 }
-_flags = {"--json", "--with-progress"}
+_flags = {"--json", "--with-progress", "--dry-run"}
 
 
 @st.composite
@@ -519,3 +529,25 @@ def test_check_of_long_near_identical_fronts_is_quick(tmp_path):
     assert time.perf_counter() - started < 3  # it compared them word by word: 4 s a pair
     assert result.exit_code == 0, result.output
     assert "near-duplicate" in result.output
+
+
+def test_a_cloze_of_openings_never_closed_is_checked_at_once(tmp_path):
+    # Found by a regex of non-greedy groups, rescanned from every opening: 1,000 took 13 s.
+    text = DECK.replace("A spinal {{c1::fracture}} may press on a {{c2::nerve::structure}}.", "{{c2::x}} " + "{{c1::" * 2_000)
+    deck = write_deck(tmp_path / "decks", text)
+    started = time.perf_counter()
+    result = run("check", deck)
+    assert time.perf_counter() - started < 3
+    assert_clean_refusal(result, 1)
+    assert "is not a complete deletion" in result.output
+
+
+@given(st.lists(st.sampled_from(["{{c1::", "{{c2::", "::", "}}", "}", "{", "a", "{{c::", ":"]), max_size=12).map("".join))
+def test_cloze_deletions_are_read_as_ankis_pattern_reads_them(text):
+    import re
+
+    from osteo_learn.core import cloze
+
+    anki = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+    expected = [(int(m.group(1)), m.group(2), m.group(3) or "", m.start(), m.end()) for m in anki.finditer(text)]
+    assert [(d.number, d.answer, d.hint, d.start, d.end) for d in cloze.deletions(text)] == expected

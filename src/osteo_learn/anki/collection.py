@@ -169,6 +169,9 @@ def _write_review_log(writer: AnkiLogWriter, collection: Path, timestamp: float,
     indexes = _drop_indexes(collection, ("revlog",))
     logged = writer.write(collection, first_card_id=first_card_id)
     _create_indexes(collection, indexes)
+    damaged = writer.damaged_answer(collection)
+    if damaged is not None:
+        raise damaged
     return logged
 
 
@@ -197,13 +200,10 @@ def _move_tables(collection: Path, source: Path, tables: tuple[str, ...]) -> Non
 
 
 def _open_collection(path: Path) -> sqlite3.Connection:
-    """A connection to a collection being built: a crash leaves a file that is thrown away, so no
-    journal; and SQLite's temporary data (sorting for an index) in memory, not in the system's
-    temporary folder."""
+    """A connection to a collection being built: a crash leaves a file that is thrown away, so no journal."""
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
-    conn.execute("PRAGMA temp_store = MEMORY")
     return conn
 
 

@@ -35,7 +35,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -86,8 +87,9 @@ def export_package(
     little memory.
 
     Everything is built in one scratch folder beside ``path``
-    (:mod:`osteo_learn.system.scratch`; SQLite keeps its temporary data in
-    memory, so the system's temporary folder is never used), and the
+    (:mod:`osteo_learn.system.scratch`), SQLite's own temporary files (the
+    sorting of an index) included, so the system's temporary folder is not
+    used; and the
     finished package replaces the file at ``path`` with one rename. The
     scratch folder goes on every way out Python sees, and the next export to
     that folder removes one a killed export left. An error is raised only
@@ -113,7 +115,8 @@ def export_package(
             for attempt in range(1, ATTEMPTS + 1):
                 summary = ExportSummary(path=path, with_progress=with_progress)
                 try:
-                    write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
+                    with _sqlite_temporary_files_in(work.path):
+                        write_collection(collection, decks, selection, timestamp, with_progress, day_start_hour, summary)
                     break
                 except SelectionChanged:
                     # Another process synced a deck meanwhile: build it again from the cards as they are now.
@@ -135,6 +138,31 @@ def export_package(
         work.remove()
     _fsync_folder(folder)
     return summary
+
+
+@contextmanager
+def _sqlite_temporary_files_in(folder: Path) -> Iterator[None]:
+    """SQLite's temporary files (an index's sort that outgrows memory) in ``folder`` for the block.
+
+    ``PRAGMA temp_store_directory`` is process-wide, and changed here only
+    while no other thread uses SQLite (the export's second thread starts
+    and ends inside the block). Where SQLite was built without it, the
+    pragma does nothing and its files go where they always go.
+    """
+    conn = sqlite3.connect(":memory:")
+    try:
+        previous = (conn.execute("PRAGMA temp_store_directory").fetchone() or ("",))[0]
+        conn.execute(f"PRAGMA temp_store_directory = {_sql_text(str(folder))}")
+        try:
+            yield
+        finally:
+            conn.execute(f"PRAGMA temp_store_directory = {_sql_text(previous)}")
+    finally:
+        conn.close()
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _failure(error: OSError | sqlite3.OperationalError) -> str:

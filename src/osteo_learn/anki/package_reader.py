@@ -181,9 +181,22 @@ def open_package(
 
 
 def _open_zip(path: Path) -> zipfile.ZipFile:
+    from osteo_learn.core import files
+
     try:
-        with path.open("rb") as file:
-            head = file.read(100)
+        if path.is_dir():
+            raise IsADirectoryError
+        # A regular file only, opened without blocking (a FIFO would wait for ever).
+        head = files.read_start(path, 100, "package exported from Anki") or b""
+    except IsADirectoryError:
+        raise PackageError(f"{path} is a folder; give the .colpkg or .apkg file exported from Anki") from None
+    except OSError as error:
+        raise PackageError(f"cannot read {path}: {error.strerror or error}") from None
+    except files.FileRefused as refused:
+        if refused.missing:
+            raise PackageError(f"{path} does not exist; give the .colpkg or .apkg file exported from Anki") from None
+        raise PackageError(f"{path} {refused}") from None
+    try:
         return zipfile.ZipFile(path)
     except IsADirectoryError:
         raise PackageError(f"{path} is a folder; give the .colpkg or .apkg file exported from Anki") from None

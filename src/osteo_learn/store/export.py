@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from osteo_learn.store.connection import Database
-from osteo_learn.store.rows import CARD_COLUMNS, DAMAGED_ANSWER, DAMAGED_CARD, DamagedRow, StoredCard, card_filters, stored_day
+from osteo_learn.store.rows import CARD_COLUMNS, DAMAGED_ANSWER, DAMAGED_CARD, DAMAGED_SCHEDULE, DamagedRow, StoredCard, card_filters, stored_day
 from osteo_learn.store.schema import INSTANT_MS
 
 # Opens a new connection to the student's database, as the store opened its own.
@@ -265,28 +265,43 @@ class AnkiLogWriter:
             self._check_cancelled()
             kept = conn.execute("SELECT EXISTS (SELECT 1 FROM main.replayed_reviews)").fetchone()[0]
             log = "main.review_log" if kept else "main.reviews"
+            # A damaged answer goes in with the card id -1, in the same pass, so
+            # that the log is read once (see damaged_answer()).
             entries = conn.execute(
                 "INSERT INTO export_collection.revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
-                " SELECT max(instant, last_insert_rowid() + 1), cid, -1, ease, ivl, lastIvl, factor, time, type"
-                f" FROM ({_REVLOG_ROWS.format(log=log)})",
+                " SELECT max(instant, last_insert_rowid() + 1), CASE WHEN instant IS NULL THEN -1 ELSE cid END,"
+                f" -1, ease, ivl, lastIvl, factor, time, type FROM ({_REVLOG_ROWS.format(log=log)})",
                 (first_card_id,),
             ).rowcount
-            # A damaged answer was written with the card id -1 (in the same
-            # pass, so the log is read once): find it to name it, and stop.
-            if conn.execute("SELECT 1 FROM export_collection.revlog WHERE cid = -1 LIMIT 1").fetchone():
-                damaged = conn.execute(
-                    "SELECT r.id FROM main.reviews AS r JOIN temp.selected AS x ON x.card = +r.card"
-                    f" WHERE r.undone_at IS NULL AND {DAMAGED_ANSWER} LIMIT 1"
-                ).fetchone()
-                raise DamagedRow(
-                    f"the answer {damaged[0] if damaged else '?'} of the review log is damaged in the database (its"
-                    " time, day or schedule is not one an answer writes); restore the database from a backup"
-                )
             conn.commit()
             return WrittenLog(entries, cards)
         finally:
             self._conn = None
             conn.close()
+
+    def damaged_answer(self, collection: Path) -> DamagedRow | None:
+        """What is wrong if :meth:`write` met a damaged answer (written with the card id
+        -1): looked for through the log's index on the card id, so once the indexes
+        of ``collection`` are made again it costs nothing when there is none."""
+        found = sqlite3.connect(collection)
+        try:
+            if found.execute("SELECT 1 FROM revlog WHERE cid = -1 LIMIT 1").fetchone() is None:
+                return None
+        finally:
+            found.close()
+        conn = self._connect()
+        try:
+            row = conn.execute(
+                f"SELECT r.id FROM reviews AS r JOIN cards AS c ON c.id = r.card WHERE r.undone_at IS NULL AND {self._where}"
+                f" AND {DAMAGED_ANSWER} LIMIT 1",
+                self._params,
+            ).fetchone()
+        finally:
+            conn.close()
+        return DamagedRow(
+            f"the answer {row[0] if row else '?'} of the review log is damaged in the database (its time or"
+            " schedule is not one an answer writes); restore the database from a backup"
+        )
 
     def _check_cancelled(self) -> None:
         # cancel() interrupts a running statement; this stops the next one.
@@ -296,8 +311,9 @@ class AnkiLogWriter:
 
 # The answers that stand of the selected cards as rows of Anki's revlog, less
 # its id and usn, in time order, each as the replay judges it ({log}: the
-# view review_log, or the table itself when no verdict is kept beside it; a
-# damaged answer with the card id -1):
+# view review_log, or the table itself when no verdict is kept beside it; an
+# answer whose schedule is damaged with the card id -1, one without an
+# instant gets it in the INSERT):
 # the answer's instant in milliseconds since the epoch (exact: julianday()
 # holds whole milliseconds), the card id (``first_card_id`` plus its key, the
 # one parameter), button, interval, last interval, factor, time and log type.
@@ -306,7 +322,7 @@ class AnkiLogWriter:
 # card up, rather than card by card; no sorting.
 _REVLOG_ROWS = (
     f"SELECT {INSTANT_MS.replace('reviewed_at', 'r.reviewed_at')} AS instant,"
-    f" CASE WHEN {DAMAGED_ANSWER} THEN -1 ELSE ? + r.card END AS cid,"
+    f" CASE WHEN {DAMAGED_SCHEDULE} THEN -1 ELSE ? + r.card END AS cid,"
     " CASE WHEN r.grade < 3 THEN 1 ELSE r.grade - 1 END AS ease, r.interval_after AS ivl,"
     " CASE r.kind WHEN 'new' THEN 0 WHEN 'review' THEN r.interval_before ELSE r.interval_after END AS lastIvl,"
     " r.ease_after * 10 AS factor, min(r.duration_ms, 2147483647) AS time,"

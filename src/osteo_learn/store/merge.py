@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import groupby
 from typing import NamedTuple
 
@@ -184,16 +184,16 @@ def _judge_card(done: Rejudged, writes: _Writes, card: int, state: list, written
         horizon = (datetime.fromtimestamp(since / 1000, timezone.utc).date() + timedelta(days=1)).isoformat()
         if any(_day(item) <= horizon for item in items[start:]):
             return False
-    days = {date.fromisoformat(_day(item)) for item in items[:start]}
+    days = {rows.stored_day(_day(item)) for item in items[:start]}
     if start:
         current = rows.state(*_current(items[start - 1])[_AFTER])
     elif earlier:
-        days.add(date.fromisoformat(earlier[0][1]))
+        days.add(rows.stored_day(earlier[0][1]))
         current = rows.state(*earlier[0][2:])
     else:
         current = sm2.CardState.new()
     final = current
-    judged = history.judge(((date.fromisoformat(_day(item)), _grade(item)) for item in items[start:]), state=current, days=days)
+    judged = history.judge(((rows.stored_day(_day(item)), _grade(item)) for item in items[start:]), state=current, days=days)
     for item, verdict in zip(items[start:], judged):
         values = rows.verdict_values(verdict.kind, verdict.before, verdict.after)
         final = verdict.after

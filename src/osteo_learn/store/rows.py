@@ -98,7 +98,7 @@ class StoredCard:
     def state(self) -> sm2.CardState:
         if self._state is None:
             try:
-                self._state = state(*self._row[9:15])
+                self._state = _state(*self._row[9:15])
             except (TypeError, ValueError) as error:
                 raise self.damaged(error) from None
         return self._state
@@ -263,8 +263,16 @@ def fields(content: Content) -> str:
 
 
 def state(reps, ease, interval, due, lapses, last_review) -> sm2.CardState:
-    """An SM-2 state from its columns (all NULL while the card is new); ``ValueError`` or
-    ``TypeError`` saying what is wrong."""
+    """An SM-2 state from its columns (all NULL while the card is new);
+    :class:`DamagedRow` saying what is wrong."""
+    try:
+        return _state(reps, ease, interval, due, lapses, last_review)
+    except (TypeError, ValueError) as error:
+        raise DamagedRow(f"a schedule in the database is damaged: {shown(error, 300)}; restore the database from a backup") from None
+
+
+def _state(reps, ease, interval, due, lapses, last_review) -> sm2.CardState:
+    """:func:`state`, raising ``ValueError`` or ``TypeError`` saying what is wrong."""
     if due is None and last_review is None and reps is None and ease is None and interval is None and lapses is None:
         return sm2.CardState.new()
     for name, value, high in (("repetitions", reps, MAX_COUNT), ("lapses", lapses, MAX_COUNT), ("ease", ease, MAX_EASE)):
@@ -292,7 +300,7 @@ def day(text, name: str = "day", latest: date = LAST_DAY) -> date:
     return found
 
 
-def stored_day(text, what: str) -> date:
+def stored_day(text, what: str = "a study day") -> date:
     """A study day or due date read by a query; :class:`DamagedRow` if it is not one."""
     try:
         return day(text, latest=LAST_DUE)
@@ -344,8 +352,8 @@ def review(row: Sequence) -> Review:
             day(answer_day),
             sm2.Grade(grade),
             kind,
-            state(*before),
-            state(*after),
+            _state(*before),
+            _state(*after),
             duration_ms,
             undone_at,
             chosen,
@@ -364,7 +372,7 @@ def review(row: Sequence) -> Review:
 _SQL_DAY = "(date({0}) IS {0} AND {0} BETWEEN '" + FIRST_DAY.isoformat() + "' AND '{1}')"
 _SQL_ID = f"({{0}} GLOB '[a-z0-9]*' AND NOT {{0}} GLOB '*[^a-z0-9._-]*' AND length({{0}}) <= {MAX_ID_LENGTH})"
 DAMAGED_CARD = (
-    "(NOT " + _SQL_ID.format("c.deck_id") + " OR NOT " + _SQL_ID.format("c.card_id")
+    "(NOT " + _SQL_ID.format("c.deck_id")  # the deck id goes into tags; the card id only into a hash
     + " OR NOT EXISTS (SELECT 1 FROM decks AS d WHERE d.id = c.deck_id)"
     f" OR length(c.fields) > {8 * MAX_TEXT_LENGTH} OR length(c.source) > {MAX_TEXT_LENGTH}"
     f" OR (length(c.fields) > {MAX_TEXT_LENGTH} AND json_valid(c.fields) AND EXISTS (SELECT 1 FROM json_tree(c.fields) AS f"
@@ -378,12 +386,15 @@ DAMAGED_CARD = (
 schedule :class:`StoredCard` would refuse: what an export reads in SQL alone.
 (Its text, which the export reads in Python, is checked there, by :func:`content`.)"""
 
-DAMAGED_ANSWER = (
-    "(julianday(r.reviewed_at) IS NULL OR NOT " + _SQL_DAY.format("r.day", LAST_DAY)
-    + f" OR r.interval_after NOT BETWEEN 1 AND {sm2.MAX_INTERVAL} OR r.ease_after NOT BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
-    " OR (r.interval_before IS NOT NULL AND r.interval_before NOT BETWEEN 1 AND 36500))"
+DAMAGED_SCHEDULE = (
+    f"(r.interval_after NOT BETWEEN 1 AND {sm2.MAX_INTERVAL} OR r.ease_after NOT BETWEEN {sm2.MIN_EASE} AND {MAX_EASE}"
+    f" OR (r.interval_before IS NOT NULL AND r.interval_before NOT BETWEEN 1 AND {sm2.MAX_INTERVAL}))"
 )
-"""A condition on ``reviews AS r`` true for an answer an export in SQL could not carry."""
+"""A condition on ``reviews AS r`` true for an answer whose schedule an export in SQL could not carry."""
+
+DAMAGED_ANSWER = f"(julianday(r.reviewed_at) IS NULL OR {DAMAGED_SCHEDULE})"
+"""The same, or an answer without an instant (what an export in SQL reads of an answer; its
+study day it only compares, so any text will do)."""
 
 
 def card_filters(deck_ids: Sequence[str], tags: Sequence[str], kinds: Sequence[str] = ()) -> tuple[list[str], list]:

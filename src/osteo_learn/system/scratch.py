@@ -129,9 +129,13 @@ def _exit_on_termination() -> dict:
 
 
 def _hold(lock_path: Path) -> int:
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    """The lock file, held: made under another name and locked before it takes its
+    own, so that a sweep never finds it there and not yet locked."""
+    making = lock_path.with_name(_MAKING)
+    fd = os.open(making, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     if fcntl is not None:
         fcntl.flock(fd, fcntl.LOCK_EX)
+    os.rename(making, lock_path)
     return fd
 
 
@@ -155,7 +159,8 @@ def sweep(folder_path: Path) -> list[Path]:
 
 # What a scratch folder may hold: its lock, a database being built (with
 # SQLite's side files), an Anki collection, its notes and the package.
-_CONTENTS = re.compile(r"lock|new\.db(-wal|-shm|-journal)?|(collection|notes)\.anki2(-journal)?|package\.apkg")
+_MAKING = ".lock-making"
+_CONTENTS = re.compile(r"lock|\.lock-making|new\.db(-wal|-shm|-journal)?|(collection|notes)\.anki2(-journal)?|package\.apkg")
 
 
 def _abandoned(path: Path) -> bool:
