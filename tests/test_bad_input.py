@@ -23,7 +23,7 @@ from test_review_pty import finish, press, spawn
 
 from osteo_learn.core import deck as deck_module
 from osteo_learn.core.cards import Deck
-from osteo_learn.commands.cli import cli
+from osteo_learn.commands.cli import all_commands, cli
 from osteo_learn.terminal.layout import width_of
 
 # -- a tiny TOML writer, to turn generated data into deck files -------------------
@@ -444,7 +444,7 @@ def test_hostile_card_text_exports_to_anki_as_text(tmp_path, hostile_db, anki):
 
 # -- wrong arguments -------------------------------------------------------------
 
-DB_COMMANDS = sorted(name for name, command in cli.commands.items() if any(p.name == "db_path" for p in command.params))
+DB_COMMANDS = sorted(name for name, command in all_commands().items() if any(p.name == "db_path" for p in command.params))
 # What each command needs besides --db to run (export writes its package here; review reads a q;
 # import-reviews reads osteo-learn's own export of the bundled deck, which holds no answers).
 CARD = "osteoporosis-leg-numbness/direct-cause"
@@ -477,7 +477,7 @@ def test_db_commands_are_found():
     assert {"status", "review", "stats", "cards", "add-deck", "config", "export", "import-reviews", "remove-deck"} <= set(DB_COMMANDS)
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(all_commands()))
 def test_every_command_refuses_an_unknown_option_with_usage_and_exit_2(name):
     result = invoke(name, "--no-such-option")
     assert result.exit_code == 2
@@ -485,7 +485,7 @@ def test_every_command_refuses_an_unknown_option_with_usage_and_exit_2(name):
     assert "Error: No such option '--no-such-option'." in result.output
 
 
-@pytest.mark.parametrize("name", [n for n in sorted(cli.commands) if not any(p.nargs == -1 for p in cli.commands[n].params)])
+@pytest.mark.parametrize("name", [n for n in sorted(all_commands()) if not any(p.nargs == -1 for p in all_commands()[n].params)])
 def test_every_command_refuses_extra_arguments_with_exit_2(name):
     result = invoke(name, "one", "two", "three")
     assert result.exit_code == 2

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from osteo_learn import __version__
 from osteo_learn.core import sm2
-from osteo_learn.commands.cli import cli
+from osteo_learn.commands.cli import all_commands, cli
 from osteo_learn.store.library import open_library
 from osteo_learn.store import Store
 
@@ -29,11 +29,33 @@ def test_version():
 
 
 def test_every_command_has_help():
-    for name, command in cli.commands.items():
+    for name, command in all_commands().items():
         result = run(name, "--help")
         assert result.exit_code == 0, name
         assert command.help and command.help.strip(), name
         assert result.output.startswith(f"Usage: cli {name}") or result.output.startswith("Usage: "), name
+
+
+def test_the_help_listing_gives_each_commands_own_first_sentence():
+    from osteo_learn.commands.cli import COMMANDS
+
+    for name, command in all_commands().items():
+        assert command.name == name
+        first = " ".join(command.help.split("\n\n")[0].split())
+        assert COMMANDS[name][2] == first, name
+
+
+def test_help_loads_no_command_module():
+    code = (
+        "import sys\n"
+        "from osteo_learn.commands.cli import main\n"
+        "sys.argv = ['osteo-learn', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('osteo_learn.commands.') and m not in ('osteo_learn.commands.cli', 'osteo_learn.commands.common')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "import-reviews" in done.stdout and "unsuspend" in done.stdout
+    assert done.stdout.splitlines()[-1] == "[]"
 
 
 def test_help_does_not_import_heavy_modules():

@@ -324,3 +324,10 @@ def test_even_a_traceback_goes_through_the_gate_in_the_real_command_line():
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "RuntimeError: a bug" in result.stderr
     assert unsafe(result.stderr) == []
+
+
+@given(st.text())
+def test_the_printable_shortcut_agrees_with_the_full_check(text):
+    from osteo_learn.core import text as core_text
+
+    assert core_text.is_safe(text) == (core_text._pattern("needs work").search(text) is None)
