@@ -9,9 +9,8 @@ Anki starts every card afresh and drops all of these itself.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-import pytest
 from test_export import D0, deck_file, db, guid, import_into, noon, open_store, study  # noqa: F401 (fixtures)
 
 from osteo_learn.anki import export

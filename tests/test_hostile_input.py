@@ -74,7 +74,7 @@ def db(tmp_path) -> Path:
 def test_toml_nested_3000_deep_is_a_located_problem(tmp_path):
     deck = write_deck(tmp_path, DECK.replace('description = "A small deck for tests."', "description = " + "[" * 3000 + "]" * 3000))
     for args in (["check", deck], ["add-deck", "--db", tmp_path / "s.db", deck]):
-        line = assert_clean_refusal(run(*args), 1)
+        assert_clean_refusal(run(*args), 1)
     result = run("check", deck)
     assert f"{deck}:3: invalid TOML: arrays or inline tables nested more than 100 deep" in result.output
 

@@ -31,7 +31,6 @@ from osteo_learn.commands.cli import cli
 from osteo_learn.core.text import clean, json_safe, shown
 from osteo_learn.terminal import gate as terminal_gate
 from osteo_learn.terminal import screen as terminal_screen
-from osteo_learn.terminal import session as terminal_session
 from osteo_learn.terminal.layout import wrap
 from osteo_learn.terminal.style import Style
 

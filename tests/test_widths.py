@@ -8,20 +8,16 @@ of the hints and of the help whole on one line.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import BUNDLED_DECK
 
-from osteo_learn.core import deck as deck_module
 from osteo_learn.core import sm2
 from osteo_learn.core import cloze
 from osteo_learn.core.cards import Cloze, Vignette
 from osteo_learn.core.queue import Counts, Entry, Kind
-from osteo_learn.store import Store
 from osteo_learn.store.library import open_library
 from osteo_learn.terminal import stats_screen
 from osteo_learn.terminal.card_screen import CardScreen, CardView
@@ -76,7 +72,6 @@ def screens(stored, width: int, source) -> list[tuple[str, set[str]]]:
     out.append(("\n\n".join(painter.blocks(view, sm2.CardState.new())), set()))
     view.revealed = True
     view.show_source = True
-    grades = {w for g in sm2.Grade for w in g.meaning.split()} - {"incorrect;"}  # only the allowed grades are listed
     out.append(("\n\n".join(painter.blocks(view, sm2.CardState.new(), source)), expected | {"How", "well", "did", "you", "recall", "it?"}))
     return out
 
