@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -34,10 +34,17 @@ def db(tmp_path):
     return path
 
 
+_SESSIONS: dict[tuple[str, str], int] = {}
+
+
 def review(db, *lines: str, day: str = DAY, args=("--deck", DECK_ID)):
-    """One session; each line is one answer ("" is Enter)."""
+    """One session; each line is one answer ("" is Enter). Sessions of one database
+    on one day start a minute apart from noon, so their answers are in the order
+    the sessions ran, however long each took."""
     text = "".join(line + "\n" for line in lines)
-    return CliRunner().invoke(cli, ["review", "--db", str(db), *args], input=text, env={"OSTEO_LEARN_TODAY": day})
+    n = _SESSIONS[str(db), day] = _SESSIONS.get((str(db), day), -1) + 1
+    start = datetime.combine(date.fromisoformat(day), time(12)) + timedelta(minutes=n)
+    return CliRunner().invoke(cli, ["review", "--db", str(db), *args], input=text, env={"OSTEO_LEARN_NOW": start.isoformat()})
 
 
 def shown(output: str) -> list[str]:

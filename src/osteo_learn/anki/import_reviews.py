@@ -83,8 +83,11 @@ def import_reviews(store: Store, path: Path, *, now: datetime, today: date, day_
 
     The collection is not checked whole beforehand (that would take longer
     than the import): SQLite checks every page it reads, and a damaged one
-    stops the import with one line, having merged nothing.
+    stops the import with one line, having merged nothing. The database's
+    own check before its first write runs meanwhile.
     """
+    if not dry_run:
+        store.check_soon()
     # Unpacked beside the database: a folder of the tool's own, swept if a kill leaves it.
     with open_package(path, check=False, beside=store.path) as package:
         return merge_package(store, package, now=now, today=today, day_start_hour=day_start_hour, dry_run=dry_run)

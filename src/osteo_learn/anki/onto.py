@@ -78,6 +78,7 @@ def export_onto(store: Store, phone: Path, path: Path, *, now: datetime, today: 
         if paths.same_file(path, protected):
             raise OverwriteRefused(path, what)
     folder = _writable_folder(path)
+    store.check_soon()
     with open_package(phone, check=True) as package:
         if package.kind != "colpkg":
             raise OntoRefused(

@@ -107,6 +107,11 @@ class Store:
         """Raise :class:`~osteo_learn.errors.StoreError` now if the database cannot be written."""
         self.db.check_writable()
 
+    def check_soon(self) -> None:
+        """Start checking the file for damage now, beside the reading that comes
+        before the first write (:meth:`Database.check_soon`)."""
+        self.db.check_soon()
+
     def close(self) -> None:
         self.db.close()
 

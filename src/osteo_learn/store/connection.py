@@ -8,8 +8,9 @@ write runs in its own ``BEGIN IMMEDIATE`` transaction
 (:meth:`Database.write`), so two processes on one database queue behind
 each other (``busy_timeout``) instead of failing, and a change is durable
 once the ``with`` block ends. The first write of a connection checks the
-file first (``PRAGMA quick_check``), so a damaged file is never written
-to. A failure to write (a full disk, a read-only file) becomes a
+file first (``PRAGMA quick_check``, :mod:`.soundness`), so a damaged file
+is never written to; :meth:`Database.check_soon` starts that check early,
+beside the reading a command does before it writes. A failure to write (a full disk, a read-only file) becomes a
 :class:`~osteo_learn.errors.StoreError` saying so.
 
 Processes that start together are safe. A new database is built whole in a
@@ -35,7 +36,7 @@ from typing import TypeVar
 from osteo_learn.core import files
 from osteo_learn.core.text import shown
 from osteo_learn.errors import StoreError
-from osteo_learn.store import schema
+from osteo_learn.store import schema, soundness
 from osteo_learn.system import scratch
 
 BUSY_TIMEOUT_MS = 30_000
@@ -56,7 +57,8 @@ class Database:
         self.path = path
         self.conn = conn
         self.read_only = read_only
-        self._checked = False  # the file passed quick_check, inside a write lock
+        self._checked = False  # the file passed quick_check
+        self._check: soundness.Check | None = None  # a check started early, its verdict not yet read
         self.created = False  # this open made the file (no file was there)
 
     @classmethod
@@ -105,7 +107,7 @@ class Database:
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             version, app_id, tables = _patiently(self._identity)
         except sqlite3.DatabaseError as error:
-            if _damaged(error):
+            if soundness.damaged(error):
                 raise StoreError(f"{self.path} is not a usable osteo-learn database ({error}); it was left untouched") from None
             raise StoreError(f"cannot open the database {self.path}: {_reason(self.path, error)}; it was left untouched") from None
         schema.check_identity(self.path, version, app_id, tables)
@@ -139,12 +141,22 @@ class Database:
                 schema.migrate(self.conn, version)
 
     def close(self) -> None:
+        if self._check is not None:
+            self._check.cancel()
+            self._check = None
         self.conn.close()
 
     def check_writable(self) -> None:
         """Raise :class:`StoreError` now if the database cannot be written (opened read-only)."""
         if self.read_only:
             raise StoreError(_write_failure(self.path, "readonly"))
+
+    def check_soon(self) -> None:
+        """Start checking the file now, on a thread of its own, if the first write
+        of this connection is yet to come: that write then waits for the verdict
+        only before it commits, not before it starts."""
+        if not self.read_only and not self._checked and self._check is None:
+            self._check = soundness.Check(self.connect)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -154,27 +166,44 @@ class Database:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as error:
             raise StoreError(_write_failure(self.path, error)) from None
+        awaiting = not self._checked and self._check is not None
         try:
-            if not self._checked:
+            if awaiting:
+                # Nothing reaches the disk before the verdict: the pages stay in memory.
+                self.conn.execute("PRAGMA cache_spill = OFF")
+            elif not self._checked:
                 self._check_sound()
             yield self.conn
+            if awaiting:
+                self._check_sound()
             self.conn.commit()
         except sqlite3.OperationalError as error:
             self._rollback()
             raise StoreError(_write_failure(self.path, error)) from None
+        except sqlite3.DatabaseError:
+            # Met while writing: the file's damage, if the check finds it, is what to say.
+            self._rollback()
+            if awaiting and not self._checked:
+                self._check_sound()
+            raise
         except BaseException:
             self._rollback()
             raise
+        finally:
+            if awaiting:
+                self.conn.execute("PRAGMA cache_spill = ON")
+
+    def refuse_if_damaged(self) -> None:
+        """Raise :class:`StoreError` if the file is damaged (an error met while
+        reading may be the file's, or that of another database attached)."""
+        if not self._checked:
+            self._check_sound()
 
     def _check_sound(self) -> None:
-        """Refuse to write to a damaged file: its pages are checked once, before the first write."""
-        try:
-            found = [row[0] for row in self.conn.execute("PRAGMA main.quick_check(3)")]
-        except sqlite3.DatabaseError as error:
-            if not _damaged(error):
-                raise
-            found = [str(error)]
-        if found != ["ok"]:
+        """Refuse to write to a damaged file: its pages are checked once, before the first write commits."""
+        check, self._check = self._check, None
+        found = check.verdict() if check is not None else soundness.quick_check(self.conn)
+        if found:
             self._rollback()
             raise StoreError(
                 f"{self.path} is damaged ({shown('; '.join(found), 300)}); nothing was written to it: "
@@ -338,12 +367,6 @@ def _hot_journal(path: Path) -> bool:
             return journal.read(8) == _JOURNAL_MAGIC
     except OSError:
         return False
-
-
-def _damaged(error: sqlite3.DatabaseError) -> bool:
-    """The file itself is at fault (not an SQLite file, or damaged), not the disk or its permissions."""
-    name = getattr(error, "sqlite_errorname", "") or ""
-    return name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or not isinstance(error, sqlite3.OperationalError)
 
 
 def _reason(path: Path, error: sqlite3.Error | str) -> str:

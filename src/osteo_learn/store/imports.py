@@ -16,10 +16,12 @@ The store finds its cards among them by GUID and ordinal (``cards.guid``,
 Anki's ordinal plus one), and :func:`merge_anki` adds the answers the log
 does not hold yet, bringing each card they touch in step with its replay
 (:func:`osteo_learn.store.merge.rejudge`). An answer is already there when
-it was imported before (the same Anki answer of the same card), or when it
-is one osteo-learn itself exported to Anki: an answer of the same card
-whose instant is at most a second before Anki's id (the export numbers
-answers by their instant, a millisecond on when two share one). Each import
+the log holds a row of the same card whose instant is at most a second
+before Anki's id: the answer imported before (its row has Anki's instant),
+or one osteo-learn itself exported to Anki (the export numbers answers by
+their instant, a millisecond on when two share one). Rows undone at the
+desk count too: the export never sends them, so Anki's copy of one is the
+desk's own answer, not a new one. Each import
 that merges answers is recorded with a fingerprint of what it read (the
 review log's ids and cards, and which cards are ours); an import whose
 fingerprint is one already recorded brings nothing new and reads no further.
@@ -94,6 +96,7 @@ class AnkiMerge(MergeResult):
 
     reading: AnkiReading = field(default_factory=AnkiReading)
     seen_before: bool = False  # the fingerprint was imported before: nothing read further
+    fingerprint: str = ""  # of what was read (see the module's description)
     mapping: list[tuple[int, int]] = field(default_factory=list)  # (Anki card id, card) of ours, if asked for
 
 
@@ -114,10 +117,11 @@ def merge_anki(
 ) -> AnkiMerge:
     """Merge the answers of the Anki collection file ``collection`` into the log.
 
-    ``views`` create the two views of the module's description over it. One transaction: the cards are
-    found by GUID, the review log is read and counted, ``check`` sees what was
-    read (and may raise, which merges nothing), then the answers the log lacks
-    are added and every card they touch replayed (with ``dry_run``, nothing is
+    ``views`` create the two views of the module's description over it. The
+    cards are found by GUID and the review log is read and counted, without
+    a write lock; ``check`` sees what was read (and may raise, which merges
+    nothing); then, in one write transaction, the answers the log lacks are
+    added and every card they touch replayed (with ``dry_run``, nothing is
     written). The study day of an answer is its instant's local date less
     ``day_start_hour``, as for an answer at the desk; one dated after the day
     after ``today`` is counted in ``reading.future``.
@@ -136,6 +140,11 @@ def merge_anki(
     # drops any left on the connection).
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("ATTACH DATABASE ? AS anki", (str(collection),))
+    # The collection is a copy of the package's for this import alone: read it mapped into memory.
+    conn.execute(f"PRAGMA anki.mmap_size = {COLLECTION_MMAP_BYTES}")
+    cache = conn.execute("PRAGMA main.cache_size").fetchone()[0]
+    # Room for the pages a large merge reads and writes (the default keeps 2 MB).
+    conn.execute(f"PRAGMA main.cache_size = {-MERGE_CACHE_KIB}")
     try:
         try:
             for view in views:
@@ -143,20 +152,48 @@ def merge_anki(
         except sqlite3.DatabaseError as error:
             raise UnreadableCollection(str(error)) from None
         signature = "".join(views)
-        if not not_older:
-            # First a read, which takes no write lock: an import already
-            # recorded brings nothing new, and nothing more is read.
-            seen = _seen_before(db, signature, day_start_hour, check, mapping)
-            if seen is not None:
-                return seen
+        # First a read, which takes no write lock: an import already recorded
+        # brings nothing new, and nothing more is read.
+        result, stamp = _read(db, signature, today, day_start_hour, mapping, whole=not_older)
+        if result.seen_before:
+            check(result.reading)
+            return result
+        check(result.reading)
         with _transaction(db, dry_run) as conn:
-            return _merge_anki(conn, package, utc_text(now), today, day_start_hour, signature, check, not_older, mapping)
+            if _stamp(conn) != stamp:
+                # Another process wrote in between (a deck sync may have added cards): read again.
+                _drop_temp(conn)
+                result, _ = _read(db, signature, today, day_start_hour, mapping, whole=True, locked=True)
+                check(result.reading)
+            _merge_incoming(conn, result, package, utc_text(now), day_start_hour, not_older)
+            if result.merged:
+                # Recorded only with answers merged: an import that brings nothing writes nothing.
+                conn.execute(
+                    "INSERT INTO anki_imports (imported_at, package, fingerprint, reading) VALUES (?, ?, ?, ?)",
+                    (utc_text(now), package, result.fingerprint, json.dumps(asdict(result.reading), sort_keys=True)),
+                )
+        return result
     finally:
         for name in ("anki_rows", "anki_cards"):
             conn.execute(f"DROP VIEW IF EXISTS temp.{name}")
-        for name in ("merge_fresh", "merge_incoming", "merge_mapped"):
-            conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        _drop_temp(conn)
+        conn.execute(f"PRAGMA main.cache_size = {cache}")
         conn.execute("DETACH DATABASE anki")
+
+
+# How much of the collection may be mapped into memory, and the page cache of a merge (KiB).
+COLLECTION_MMAP_BYTES = 1 << 31
+MERGE_CACHE_KIB = 256 * 1024
+
+
+def _drop_temp(conn: sqlite3.Connection) -> None:
+    for name in ("merge_fresh", "merge_mapped"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+def _stamp(conn: sqlite3.Connection) -> int:
+    """Changes when another connection commits to the database (SQLite's ``data_version``)."""
+    return conn.execute("PRAGMA main.data_version").fetchone()[0]
 
 
 @contextmanager
@@ -172,48 +209,48 @@ def _transaction(db: Database, dry_run: bool):
         db.conn.rollback()
 
 
-def _seen_before(db: Database, signature: str, day_start_hour: int, check, mapping: bool) -> AnkiMerge | None:
-    """The import recorded with this one's fingerprint, read without a write lock; None if there is none."""
+def _read(
+    db: Database, signature: str, today: date, day_start_hour: int, mapping: bool, *, whole: bool, locked: bool = False
+) -> tuple[AnkiMerge, int]:
+    """Find our cards in the collection (temp.merge_mapped) and count its review log:
+    the result so far, and the stamp of the database it was read from.
+
+    Unless ``whole``, an import recorded with the same fingerprint is taken as
+    it was recorded (``seen_before``) and nothing more is read. Outside a
+    write transaction (not ``locked``), a read transaction of its own, which
+    leaves the TEMP tables for the write that follows.
+    """
     conn = db.conn
-    conn.execute("BEGIN")
+    if not locked:
+        conn.execute("BEGIN")
     try:
         result = AnkiMerge()
         try:
-            fingerprint = _map_cards(conn, result.reading, signature, day_start_hour)
-            known = conn.execute("SELECT reading FROM main.anki_imports WHERE fingerprint = ? LIMIT 1", (fingerprint,)).fetchone()
-            if known is None:
-                return None
+            stamp = _stamp(conn)
+            result.fingerprint = _map_cards(conn, result.reading, signature, day_start_hour)
             if mapping:
                 result.mapping = conn.execute("SELECT cid, card FROM temp.merge_mapped WHERE card IS NOT NULL AND NOT retired").fetchall()
+            known = None if whole else conn.execute(
+                "SELECT reading FROM main.anki_imports WHERE fingerprint = ? LIMIT 1", (result.fingerprint,)
+            ).fetchone()
+            if known is not None:
+                result.reading = AnkiReading(**json.loads(known[0]))
+                result.answers = result.known = result.reading.answers
+                result.seen_before = True
+            else:
+                _read_rows(conn, result.reading, today, day_start_hour)
         except sqlite3.DatabaseError as error:
+            if not locked:
+                conn.rollback()
+            db.refuse_if_damaged()
             raise UnreadableCollection(str(error)) from None
-        result.reading = AnkiReading(**json.loads(known[0]))
-        result.answers = result.known = result.reading.answers
-        result.seen_before = True
-        check(result.reading)
-        return result
-    finally:
-        conn.rollback()
-
-
-def _merge_anki(conn, package: str, imported_at: str, today: date, day_start_hour: int, views: str, check, not_older: bool, mapping: bool) -> AnkiMerge:
-    result = AnkiMerge()
-    try:
-        fingerprint = _map_cards(conn, result.reading, views, day_start_hour)
-        if mapping:
-            result.mapping = conn.execute("SELECT cid, card FROM temp.merge_mapped WHERE card IS NOT NULL AND NOT retired").fetchall()
-        _read_rows(conn, result.reading, today, day_start_hour)
-    except sqlite3.DatabaseError as error:
-        raise UnreadableCollection(str(error)) from None
-    check(result.reading)
-    _merge_incoming(conn, result, package, imported_at, day_start_hour, not_older)
-    if result.merged:
-        # Recorded only with answers merged: an import that brings nothing writes nothing.
-        conn.execute(
-            "INSERT INTO anki_imports (imported_at, package, fingerprint, reading) VALUES (?, ?, ?, ?)",
-            (imported_at, package, fingerprint, json.dumps(asdict(result.reading), sort_keys=True)),
-        )
-    return result
+    except BaseException:
+        if not locked and conn.in_transaction:
+            conn.rollback()
+        raise
+    if not locked:
+        conn.commit()
+    return result, stamp
 
 
 def _map_cards(conn: sqlite3.Connection, reading: AnkiReading, views: str, day_start_hour: int) -> str:
@@ -246,36 +283,31 @@ def _map_cards(conn: sqlite3.Connection, reading: AnkiReading, views: str, day_s
 
 
 def _read_rows(conn: sqlite3.Connection, reading: AnkiReading, today: date, day_start_hour: int) -> None:
-    """Count the review log's rows by what they are, and take our cards' rows into
-    temp.merge_incoming (their answers are those with ``what`` 'answer', of cards not retired)."""
-    # Every row, those of cards deleted in Anki and those of other decks (Anki's index of the log by card is enough).
-    reading.rows, reading.newest, deleted, reading.other_rows = conn.execute(
-        "SELECT count(*), max(r.id), count(*) FILTER (WHERE m.cid IS NULL), count(*) FILTER (WHERE m.cid IS NOT NULL AND m.card IS NULL)"
-        " FROM anki.revlog AS r LEFT JOIN temp.merge_mapped AS m ON m.cid = r.cid"
-    ).fetchone()
-    conn.execute(
-        "CREATE TEMP TABLE merge_incoming (card INTEGER NOT NULL, retired INTEGER NOT NULL, revlog_id INTEGER NOT NULL,"
-        " what TEXT NOT NULL, grade INTEGER NOT NULL, duration_ms INTEGER NOT NULL, ease INTEGER NOT NULL, type INTEGER NOT NULL)"
-    )
-    # The log read in its own order (CROSS JOIN), each row's card looked up.
-    conn.execute(
-        "INSERT INTO temp.merge_incoming SELECT m.card, m.retired, r.revlog_id, r.what, r.grade, r.duration_ms, r.ease, r.type"
-        " FROM temp.anki_rows AS r CROSS JOIN temp.merge_mapped AS m ON m.cid = r.cid WHERE m.card IS NOT NULL"
-    )
+    """Count the review log's rows: by what they are, whose card they are of, and
+    when (our cards' answers are the rows with ``what`` 'answer', of cards not retired)."""
     # Answers dated after tomorrow: only those after a bound well before it
     # (any time zone) need their study day worked out.
     tomorrow = today + timedelta(days=1)
     bound = int(datetime.combine(tomorrow - timedelta(days=1), datetime.min.time(), timezone.utc).timestamp() * 1000)
+    ours = "card IS NOT NULL"
+    answer = f"{ours} AND what = 'answer' AND NOT retired"
+    # One pass over the log in its own order, each row's card looked up; what
+    # a row is worked out once (a subquery with a LIMIT is not merged into
+    # the outer query, which would repeat it in every count).
     found = conn.execute(
-        "SELECT " + "".join(f"count(*) FILTER (WHERE what = '{what}'), " for what in LEFT_OUT)
-        + "count(*) FILTER (WHERE what = 'answer' AND retired), count(*) FILTER (WHERE what = 'answer' AND NOT retired),"
-        " max(revlog_id) FILTER (WHERE what = 'answer' AND NOT retired),"
-        f" count(*) FILTER (WHERE what = 'answer' AND NOT retired AND revlog_id > ? AND {study_day_sql('revlog_id')} > ?)"
-        " FROM temp.merge_incoming",
+        "SELECT count(*), max(revlog_id), count(*) FILTER (WHERE cid IS NULL),"
+        f" count(*) FILTER (WHERE cid IS NOT NULL AND card IS NULL), "
+        + "".join(f"count(*) FILTER (WHERE {ours} AND what = '{what}'), " for what in LEFT_OUT)
+        + f"count(*) FILTER (WHERE {ours} AND what = 'answer' AND retired), count(*) FILTER (WHERE {answer}),"
+        f" max(revlog_id) FILTER (WHERE {answer}),"
+        f" count(*) FILTER (WHERE {answer} AND revlog_id > ? AND {study_day_sql('revlog_id')} > ?)"
+        " FROM (SELECT r.revlog_id, r.what, m.cid, m.card, m.retired"
+        " FROM temp.anki_rows AS r LEFT JOIN temp.merge_mapped AS m ON m.cid = r.cid LIMIT -1)",
         (bound, f"-{int(day_start_hour)} hours", tomorrow.isoformat()),
     ).fetchone()
-    reading.left_out = {**dict(zip(LEFT_OUT, found[:3])), "deleted_cards": deleted, "retired_cards": found[3]}
-    reading.answers, reading.latest, reading.future = found[4:]
+    reading.rows, reading.newest, deleted, reading.other_rows = found[:4]
+    reading.left_out = {**dict(zip(LEFT_OUT, found[4:7])), "deleted_cards": deleted, "retired_cards": found[7]}
+    reading.answers, reading.latest, reading.future = found[8:]
 
 
 def study_day_sql(ms: str) -> str:
@@ -290,30 +322,26 @@ def _merge_incoming(conn: sqlite3.Connection, result: AnkiMerge, package: str, i
     result.answers = result.reading.answers
     result.newest_known = conn.execute("SELECT max(revlog_id) FROM main.anki_answers").fetchone()[0]
     first_id = conn.execute("SELECT ifnull(max(id), 0) + 1 FROM main.reviews").fetchone()[0]
-    ms = INSTANT_MS.replace("reviewed_at", "r.reviewed_at")
     conn.execute(
         "CREATE TEMP TABLE merge_fresh (id INTEGER PRIMARY KEY, card INTEGER NOT NULL, reviewed_at TEXT NOT NULL,"
         " day TEXT NOT NULL, grade INTEGER NOT NULL, duration_ms INTEGER NOT NULL, revlog_id INTEGER NOT NULL,"
         " ease INTEGER NOT NULL, type INTEGER NOT NULL)"
     )
     # Fresh answers, numbered in time order from the next row id of the log.
+    # An answer is in the log already when a row of its card, from the desk or
+    # imported before (undone or not), is at most a second older: one pass over
+    # the review log, each answer looked up in the log's index by card and instant.
     conn.execute(
         "INSERT INTO temp.merge_fresh SELECT ? + row_number() OVER (ORDER BY revlog_id, card) - 1, card,"
         f" {rows.instant_sql('revlog_id')}, {study_day_sql('revlog_id')}, grade, duration_ms, revlog_id, ease, type FROM ("
-        " SELECT a.* FROM temp.merge_incoming AS a WHERE a.what = 'answer' AND NOT a.retired"
-        " AND NOT EXISTS (SELECT 1 FROM main.anki_answers AS k WHERE k.card = a.card AND k.revlog_id = a.revlog_id)"
-        " AND NOT EXISTS (SELECT 1 FROM main.reviews AS r WHERE r.card = a.card"
-        f" AND {ms} BETWEEN a.revlog_id - 999 AND a.revlog_id AND r.undone_at IS NULL))",
+        " SELECT m.card, r.* FROM temp.anki_rows AS r CROSS JOIN temp.merge_mapped AS m ON m.cid = r.cid"
+        " WHERE m.card IS NOT NULL AND NOT m.retired AND r.what = 'answer'"
+        f" AND NOT EXISTS (SELECT 1 FROM main.reviews AS d WHERE d.card = m.card AND {_DESK_MS} BETWEEN r.revlog_id - 999 AND r.revlog_id))",
         (first_id, f"-{int(day_start_hour)} hours"),
     )
     result.merged = conn.execute("SELECT count(*) FROM temp.merge_fresh").fetchone()[0]
     result.known = result.answers - result.merged
-    if not_older and result.newest_known is not None and not conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM temp.merge_incoming AS a WHERE a.revlog_id >= ?1 AND a.what = 'answer' AND NOT a.retired"
-        " AND (EXISTS (SELECT 1 FROM main.anki_answers AS k WHERE k.card = a.card AND k.revlog_id = a.revlog_id)"
-        " OR EXISTS (SELECT 1 FROM temp.merge_fresh AS f WHERE f.card = a.card AND f.revlog_id = a.revlog_id)))",
-        (result.newest_known,),
-    ).fetchone()[0]:
+    if not_older and result.newest_known is not None and not _as_new(conn, result.newest_known):
         raise OlderThanImported(result.newest_known)
     if not result.merged:
         return
@@ -327,3 +355,20 @@ def _merge_incoming(conn: sqlite3.Connection, result: AnkiMerge, package: str, i
     done = rejudge(conn, cards, fresh, package=package, imported_at=imported_at)
     for name in ("cards", "rescheduled", "verdicts", "conflicts", "anki_first", "desk_first"):
         setattr(result, name, getattr(done, name))
+
+
+_DESK_MS = INSTANT_MS.replace("reviewed_at", "d.reviewed_at")
+
+
+def _as_new(conn: sqlite3.Connection, newest_known: int) -> bool:
+    """Whether an answer given in Anki, imported before or fresh now, is as new as
+    ``newest_known`` (only the log's rows from that instant on are read)."""
+    return bool(
+        conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM temp.merge_fresh WHERE revlog_id >= ?1)"
+            " OR EXISTS (SELECT 1 FROM temp.anki_rows AS r JOIN temp.merge_mapped AS m ON m.cid = r.cid"
+            " WHERE r.revlog_id >= ?1 AND r.what = 'answer' AND m.card IS NOT NULL AND NOT m.retired"
+            " AND EXISTS (SELECT 1 FROM main.anki_answers AS k WHERE k.card = m.card AND k.revlog_id = r.revlog_id))",
+            (newest_known,),
+        ).fetchone()[0]
+    )
