@@ -429,6 +429,28 @@ def test_each_bad_file_gets_one_error_line_and_leaves_the_database_unchanged(sto
     assert database_bytes(db) == before
 
 
+def test_a_desk_database_with_a_damaged_page_is_refused_and_nothing_is_merged(story, tmp_path):
+    """The check before writing runs beside the reading: the merge is done in
+    memory, and refused before its commit, on a page the import never reads."""
+    db = story.copy(tmp_path)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'card_events_day'").fetchone()
+    conn.close()
+    data = bytearray(db.read_bytes())
+    start = (root - 1) * page_size
+    data[start : start + page_size] = bytes([13]) + b"\xff" * (page_size - 1)  # a leaf whose cells point nowhere
+    db.write_bytes(bytes(data))
+    result = run(db, "import-reviews", str(story.exports["colpkg v3"]), now=story.now)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {db} is damaged (") and result.output.count("\n") == 1, result.output
+    assert "nothing was written to it" in result.output
+    assert db.read_bytes() == bytes(data)
+    wal = db.with_name(db.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
 def test_ctrl_c_during_the_merge_rolls_it_back_and_exits_130(story, tmp_path, monkeypatch):
     from osteo_learn.store import merge
 

@@ -45,6 +45,8 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 # this many tries, this far apart (as long as BUSY_TIMEOUT_MS in all).
 _BUSY_TRIES = 600
 _BUSY_PAUSE_S = BUSY_TIMEOUT_MS / 1000 / _BUSY_TRIES
+# The page cache of a write awaiting the check's verdict (KiB): a limit, not an allocation.
+AWAITING_CACHE_KIB = 1 << 20
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 T = TypeVar("T")
@@ -167,10 +169,13 @@ class Database:
         except sqlite3.OperationalError as error:
             raise StoreError(_write_failure(self.path, error)) from None
         awaiting = not self._checked and self._check is not None
+        cache = None
         try:
             if awaiting:
-                # Nothing reaches the disk before the verdict: the pages stay in memory.
-                self.conn.execute("PRAGMA cache_spill = OFF")
+                # Nothing reaches the disk before the verdict: the pages the
+                # write changes stay in memory, in a cache made large enough.
+                cache = self.conn.execute("PRAGMA main.cache_size").fetchone()[0]
+                self.conn.execute(f"PRAGMA main.cache_size = {-AWAITING_CACHE_KIB}")
             elif not self._checked:
                 self._check_sound()
             yield self.conn
@@ -190,8 +195,8 @@ class Database:
             self._rollback()
             raise
         finally:
-            if awaiting:
-                self.conn.execute("PRAGMA cache_spill = ON")
+            if cache is not None:
+                self.conn.execute(f"PRAGMA main.cache_size = {cache}")
 
     def refuse_if_damaged(self) -> None:
         """Raise :class:`StoreError` if the file is damaged (an error met while

@@ -7,7 +7,8 @@ knows it will write may start it early (:class:`Check`), on a thread with a
 connection of its own, and do its reading meanwhile; SQLite releases
 Python's lock while it works, so the two run side by side. The verdict is
 awaited just before the write commits, and until then the write's pages
-stay in memory (``cache_spill`` off), so a damaged file still gets no byte.
+stay in memory (the connection's page cache is made large enough for
+them), so a damaged file still gets no byte.
 """
 
 from __future__ import annotations
