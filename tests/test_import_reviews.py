@@ -586,6 +586,55 @@ def test_it_says_what_it_read_merged_and_left_out(story, tmp_path):
     assert lines[6].startswith("Schedule: ") and lines[6].endswith(f" {due} card{'s' * (due != 1)} due today.")
 
 
+def test_a_desk_answer_exported_then_undone_at_the_desk_is_not_brought_back(tmp_path):
+    """Anki's copy of a desk answer is the desk's own, even once the desk has taken it back."""
+    phone = Phone(tmp_path)
+    db = make_desk(tmp_path, phone)
+    desk = []
+    desk_study(db, phone, [("demo/q1", phone.today, 1.0, 5)], desk)
+    phone.import_package(export_to_phone(db, phone))
+    phone.name_cards(LABELS)
+    with Store.open(db) as store:
+        (answer,) = store.log.entries()
+        store.log.undo(answer.id, desk_instant(phone, phone.today, 2.0))
+    result = import_file(db, phone.export("colpkg"), phone.now)
+    assert "Answers: 1 to your cards; 0 merged into the review log, 1 already known" in result.output, result.output
+    with Store.open(db) as store:
+        (row,) = store.log.entries()
+        assert row.undone_at is not None
+        q1 = next(card for card in store.cards.all(("demo",)) if card.label == "demo/q1")
+        assert q1.state == sm2.CardState.new()
+
+
+def test_a_card_retired_by_another_process_between_the_read_and_the_write_is_read_again(fresh_phone, tmp_path):
+    from osteo_learn.anki.import_reviews import anki_views
+    from osteo_learn.anki.package_reader import open_package, unicase
+
+    phone, db = fresh_phone
+    phone.study({"demo/q1": ["easy"], "demo/q2": ["good"]})
+    package_path = phone.export("colpkg")
+
+    checked = []
+
+    def check(reading) -> None:
+        # Called after each read: the first time, another process retires q1 meanwhile.
+        if not checked:
+            with sqlite3.connect(db) as other:
+                other.execute("UPDATE cards SET retired = 1 WHERE deck_id = 'demo' AND card_id = 'q1'")
+        checked.append(reading.answers)
+
+    with Store.open(db) as store, open_package(package_path) as package:
+
+        merged = store.log.merge_anki(
+            package.collection_path, anki_views(package), package=package_path.name, now=phone.now,
+            today=phone.today, day_start_hour=phone.day_start_hour, check=check, collations={"unicase": unicase},
+        )
+        assert checked == [2, 1]  # read twice: the second time, q1's answer is left out
+        assert merged.reading.left_out["retired_cards"] == 1 and merged.merged == 1
+        labels = {card.pk: card.label for card in store.cards.all(include_retired=True)}
+        assert [labels[r.card_pk] for r in store.log.entries()] == ["demo/q2"]
+
+
 def test_answers_to_a_card_retired_here_are_left_out(fresh_phone, tmp_path):
     phone, db = fresh_phone
     phone.study({"demo/q1": ["easy"]})
