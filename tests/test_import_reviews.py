@@ -27,6 +27,7 @@ from osteo_learn.core import sm2
 from osteo_learn.store import Store, library
 from phone import FILTERED, MANUAL, Phone, fortnight
 from test_package_reader import repackage_as_version_1
+from test_soundness import damage_an_unread_page
 from test_phone import DECK, LABELS, SOURCE
 
 GRADE_OF_BUTTON = {1: 1, 2: 3, 3: 4, 4: 5}
@@ -433,20 +434,12 @@ def test_a_desk_database_with_a_damaged_page_is_refused_and_nothing_is_merged(st
     """The check before writing runs beside the reading: the merge is done in
     memory, and refused before its commit, on a page the import never reads."""
     db = story.copy(tmp_path)
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'card_events_day'").fetchone()
-    conn.close()
-    data = bytearray(db.read_bytes())
-    start = (root - 1) * page_size
-    data[start : start + page_size] = bytes([13]) + b"\xff" * (page_size - 1)  # a leaf whose cells point nowhere
-    db.write_bytes(bytes(data))
+    data = damage_an_unread_page(db)
     result = run(db, "import-reviews", str(story.exports["colpkg v3"]), now=story.now)
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"Error: {db} is damaged (") and result.output.count("\n") == 1, result.output
     assert "nothing was written to it" in result.output
-    assert db.read_bytes() == bytes(data)
+    assert db.read_bytes() == data
     wal = db.with_name(db.name + "-wal")
     assert not wal.exists() or wal.stat().st_size == 0
 
