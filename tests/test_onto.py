@@ -273,3 +273,17 @@ def test_under_fsrs_the_memory_state_is_cleared_and_it_says_so(trip, tmp_path):
     with open_package(out) as package:
         data = [json.loads(d) for cid, d in package.conn.execute("SELECT id, data FROM cards") if cid in ours]
     assert all("s" not in d and "d" not in d and d["dr"] == 0.9 and d["lrt"] > 0 for d in data)
+
+
+def test_every_path_may_be_given_relative_to_the_working_folder(trip, tmp_path, monkeypatch):
+    shutil.copyfile(trip.db, tmp_path / "study.db")
+    shutil.copyfile(trip.exported, tmp_path / "phone.colpkg")
+    monkeypatch.chdir(tmp_path)
+    db = Path("study.db")
+    imported = run(db, "import-reviews", "phone.colpkg", now=trip.now)
+    assert imported.exit_code == 0, imported.output
+    assert "merged into the review log" in imported.output
+    onto = run(db, "export", "--onto", "phone.colpkg", "-o", "for-phone.colpkg", now=trip.now)
+    assert onto.exit_code == 0, onto.output
+    with open_package(tmp_path / "for-phone.colpkg") as package:
+        assert package.kind == "colpkg"

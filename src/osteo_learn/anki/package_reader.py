@@ -409,7 +409,7 @@ def _connect(path: Path, entry: str, target: Path) -> sqlite3.Connection:
         raise PackageError(f"{path} holds an osteo-learn database ({entry}), not a file exported from Anki; {EXPORT_AGAIN}")
     # immutable: the file is ours and never changes; SQLite then takes no
     # locks and makes no -wal or -shm file, even for a WAL-mode collection.
-    conn = sqlite3.connect(f"{target.as_uri()}?mode=ro&immutable=1", uri=True)
+    conn = sqlite3.connect(f"{target.absolute().as_uri()}?mode=ro&immutable=1", uri=True)
     conn.create_collation("unicase", unicase)
     return conn
 
