@@ -59,7 +59,6 @@ def review(
         known_decks(store, deck_ids)
         known_tags(store, tags)
         store.check_writable()  # refuse now, not after the first answer
-        store.check_soon()
         options = session.Options(deck_ids, tags, new_limit, review_limit, kinds, ahead, failed)
         code = session.run(store, settings, now, today, options, notices=notices)
     ctx.exit(code)

@@ -215,6 +215,9 @@ class Session(Display, ControlKeys):
         self.screen.scroll = 0
         shown_at = self.elapsed()
         self.show()
+        # The card is up: check the database for damage while the student reads it
+        # (the answer's write waits for the verdict; started once, not before the first card).
+        self.store.check_soon()
         if isinstance(content, Vignette):
             letters = "ABCDE"[: len(content.options)]
             primary = Hint(f"{letters[0]}-{letters[-1]}", "choose an answer", 0)
