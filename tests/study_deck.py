@@ -71,3 +71,15 @@ def write_deck(folder: Path, text: str = DECK, source: str = SOURCE_TEXT) -> Pat
     path = folder / "demo.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def study_db(folder: Path) -> Path:
+    """``folder``/study.db with the deck added through the command line, as a student adds one."""
+    from click.testing import CliRunner
+
+    from osteo_learn.commands.cli import cli
+
+    path = folder / "study.db"
+    result = CliRunner().invoke(cli, ["add-deck", "--db", str(path), str(write_deck(folder / "decks"))])
+    assert result.exit_code == 0, result.output
+    return path

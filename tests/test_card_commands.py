@@ -6,7 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from study_deck import DECK, write_deck
+from study_deck import DECK, study_db, write_deck
 
 from osteo_learn.commands.cli import cli
 from osteo_learn.store import Store
@@ -16,10 +16,7 @@ DAY = "2026-03-02"
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "study.db"
-    deck = write_deck(tmp_path / "decks")
-    assert CliRunner().invoke(cli, ["add-deck", "--db", str(path), str(deck)]).exit_code == 0
-    return path
+    return study_db(tmp_path)
 
 
 def run(db, *args, input=None):

@@ -9,10 +9,8 @@ import sys
 
 import pexpect
 import pytest
-from click.testing import CliRunner
-from study_deck import DECK_ID, write_deck
+from study_deck import DECK_ID, study_db
 
-from osteo_learn.commands.cli import cli
 from osteo_learn.store import Store
 
 DAY = "2026-03-02"
@@ -23,10 +21,7 @@ CHOOSE = "A-D choose an answer"
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "study.db"
-    deck = write_deck(tmp_path / "decks")
-    assert CliRunner().invoke(cli, ["add-deck", "--db", str(path), str(deck)]).exit_code == 0
-    return path
+    return study_db(tmp_path)
 
 
 def spawn(

@@ -15,10 +15,8 @@ import time
 import pexpect
 import pyte
 import pytest
-from click.testing import CliRunner
-from study_deck import DECK_ID, write_deck
+from study_deck import DECK_ID, study_db
 
-from osteo_learn.commands.cli import cli
 from osteo_learn.store import Store
 
 DAY = "2026-03-02"
@@ -78,10 +76,7 @@ class Terminal:
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "study.db"
-    deck = write_deck(tmp_path / "decks")
-    assert CliRunner().invoke(cli, ["add-deck", "--db", str(path), str(deck)]).exit_code == 0
-    return path
+    return study_db(tmp_path)
 
 
 def review(db, *args, rows=24, cols=80, env=None) -> Terminal:

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from click.testing import CliRunner
-from study_deck import DECK, DECK_ID, write_deck
+from study_deck import DECK, DECK_ID, study_db, write_deck
 
 from osteo_learn.core import sm2
 from osteo_learn.commands.cli import cli
@@ -27,11 +27,7 @@ FRONTS = {
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "study.db"
-    deck = write_deck(tmp_path / "decks")
-    result = CliRunner().invoke(cli, ["add-deck", "--db", str(path), str(deck)])
-    assert result.exit_code == 0, result.output
-    return path
+    return study_db(tmp_path)
 
 
 _SESSIONS: dict[tuple[str, str], int] = {}

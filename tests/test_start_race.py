@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from study_deck import DECK, DECK_ID, write_deck
+from study_deck import DECK, DECK_ID, study_db, write_deck
 
 from osteo_learn.commands.cli import cli
 from osteo_learn.store import Store, connection, library
@@ -210,10 +210,7 @@ class Interfering(io.StringIO):
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "study.db"
-    deck = write_deck(tmp_path / "decks")
-    assert CliRunner().invoke(cli, ["add-deck", "--db", str(path), str(deck)]).exit_code == 0
-    return path
+    return study_db(tmp_path)
 
 
 def test_undo_after_another_session_answered_the_card_says_why_and_goes_on(db):

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
-from study_deck import DECK_ID, write_deck
+from study_deck import DECK_ID, study_db, write_deck
 
 from osteo_learn.store import schema
 from osteo_learn.terminal import stats_screen as stats
@@ -22,10 +22,7 @@ TODAY = date(2026, 3, 20)
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "study.db"
-    deck = write_deck(tmp_path / "decks")
-    assert CliRunner().invoke(cli, ["add-deck", "--db", str(path), str(deck)]).exit_code == 0
-    return path
+    return study_db(tmp_path)
 
 
 def at(day: date) -> datetime:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
-from study_deck import DECK, DECK_ID, write_deck
+from study_deck import DECK, DECK_ID, study_db, write_deck
 from test_session import log, review, set_new_per_day, shown, state
 
 from osteo_learn.commands.cli import cli
@@ -32,10 +32,7 @@ DAY = "2026-03-02"
 
 @pytest.fixture
 def db(tmp_path):
-    path = tmp_path / "study.db"
-    deck = write_deck(tmp_path / "decks")
-    assert CliRunner().invoke(cli, ["add-deck", "--db", str(path), str(deck)]).exit_code == 0
-    return path
+    return study_db(tmp_path)
 
 
 def config(db, *args):

@@ -296,7 +296,7 @@ def _read_rows(conn: sqlite3.Connection, reading: AnkiReading, today: date, day_
     # the outer query, which would repeat it in every count).
     found = conn.execute(
         "SELECT count(*), max(revlog_id), count(*) FILTER (WHERE cid IS NULL),"
-        f" count(*) FILTER (WHERE cid IS NOT NULL AND card IS NULL), "
+        " count(*) FILTER (WHERE cid IS NOT NULL AND card IS NULL), "
         + "".join(f"count(*) FILTER (WHERE {ours} AND what = '{what}'), " for what in LEFT_OUT)
         + f"count(*) FILTER (WHERE {ours} AND what = 'answer' AND retired), count(*) FILTER (WHERE {answer}),"
         f" max(revlog_id) FILTER (WHERE {answer}),"
