@@ -27,7 +27,7 @@ from osteo_learn.core import sm2
 from osteo_learn.store import Store, library
 from phone import FILTERED, MANUAL, Phone, fortnight
 from test_package_reader import repackage_as_version_1
-from test_soundness import damage_an_unread_page
+from test_soundness import damage_a_page
 from test_phone import DECK, LABELS, SOURCE
 
 GRADE_OF_BUTTON = {1: 1, 2: 3, 3: 4, 4: 5}
@@ -430,11 +430,13 @@ def test_each_bad_file_gets_one_error_line_and_leaves_the_database_unchanged(sto
     assert database_bytes(db) == before
 
 
-def test_a_desk_database_with_a_damaged_page_is_refused_and_nothing_is_merged(story, tmp_path):
-    """The check before writing runs beside the reading: the merge is done in
-    memory, and refused before its commit, on a page the import never reads."""
+@pytest.mark.parametrize("index", ["card_events_day", "cards_guid"], ids=["a page it never reads", "a page it reads"])
+def test_a_desk_database_with_a_damaged_page_is_refused_and_nothing_is_merged(story, tmp_path, index):
+    """The check before writing runs beside the reading: a merge is done in
+    memory and refused before its commit; damage met while reading is the
+    database's, not blamed on the file from Anki."""
     db = story.copy(tmp_path)
-    data = damage_an_unread_page(db)
+    data = damage_a_page(db, index)
     result = run(db, "import-reviews", str(story.exports["colpkg v3"]), now=story.now)
     assert result.exit_code == 1, result.output
     assert result.output.startswith(f"Error: {db} is damaged (") and result.output.count("\n") == 1, result.output

@@ -12,12 +12,12 @@ from osteo_learn.store import Store, soundness
 from osteo_learn.store.connection import Database
 
 
-def damage_an_unread_page(db: Path) -> bytes:
-    """Scramble the page of an index nothing below reads; the file's bytes after."""
+def damage_a_page(db: Path, index: str = "card_events_day") -> bytes:
+    """Scramble the first page of ``index`` (by default one nothing below reads); the file's bytes after."""
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'card_events_day'").fetchone()
+    (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (index,)).fetchone()
     conn.close()
     data = bytearray(db.read_bytes())
     start = (root - 1) * page_size
@@ -40,7 +40,7 @@ def wal_bytes(db: Path) -> int:
 
 def test_the_check_finds_a_sound_file_sound_and_names_what_is_wrong_with_a_damaged_one(db):
     assert soundness.Check(lambda: sqlite3.connect(db)).verdict() == []
-    damage_an_unread_page(db)
+    damage_a_page(db)
     found = soundness.Check(lambda: sqlite3.connect(db)).verdict()
     assert found and all(isinstance(line, str) and line != "ok" for line in found)
 
@@ -54,7 +54,7 @@ def test_an_error_opening_the_checks_connection_reaches_whoever_awaits_the_verdi
 
 
 def test_a_write_started_before_the_verdict_puts_nothing_on_disk_when_the_file_is_damaged(db):
-    data = damage_an_unread_page(db)
+    data = damage_a_page(db)
     database = Database.open(db)
     try:
         database.check_soon()

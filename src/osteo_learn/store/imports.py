@@ -155,10 +155,9 @@ def merge_anki(
         # First a read, which takes no write lock: an import already recorded
         # brings nothing new, and nothing more is read.
         result, stamp = _read(db, signature, today, day_start_hour, mapping, whole=not_older)
-        if result.seen_before:
-            check(result.reading)
-            return result
         check(result.reading)
+        if result.seen_before:
+            return result
         with _transaction(db, dry_run) as conn:
             if _stamp(conn) != stamp:
                 # Another process wrote in between (a deck sync may have added cards): read again.
@@ -240,8 +239,7 @@ def _read(
             else:
                 _read_rows(conn, result.reading, today, day_start_hour)
         except sqlite3.DatabaseError as error:
-            if not locked:
-                conn.rollback()
+            # The store's own damage is said as such; else the collection is at fault.
             db.refuse_if_damaged()
             raise UnreadableCollection(str(error)) from None
     except BaseException:
