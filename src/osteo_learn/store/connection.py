@@ -10,7 +10,8 @@ each other (``busy_timeout``) instead of failing, and a change is durable
 once the ``with`` block ends. The first write of a connection checks the
 file first (``PRAGMA quick_check``, :mod:`.soundness`), so a damaged file
 is never written to; :meth:`Database.check_soon` starts that check early,
-beside the reading a command does before it writes. A failure to write (a full disk, a read-only file) becomes a
+beside the reading a command does before it writes. A failure to write (a
+full disk, a read-only file) becomes a
 :class:`~osteo_learn.errors.StoreError` saying so.
 
 Processes that start together are safe. A new database is built whole in a
@@ -45,7 +46,7 @@ _SQLITE_HEADER = b"SQLite format 3\x00"
 # this many tries, this far apart (as long as BUSY_TIMEOUT_MS in all).
 _BUSY_TRIES = 600
 _BUSY_PAUSE_S = BUSY_TIMEOUT_MS / 1000 / _BUSY_TRIES
-# The page cache of a write awaiting the check's verdict (KiB): a limit, not an allocation.
+# The page cache of a write awaiting the check's verdict (KiB).
 AWAITING_CACHE_KIB = 1 << 20
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
@@ -169,34 +170,41 @@ class Database:
         except sqlite3.OperationalError as error:
             raise StoreError(_write_failure(self.path, error)) from None
         awaiting = not self._checked and self._check is not None
-        cache = None
+        # Awaiting the verdict, nothing may reach the disk: the pages the write
+        # changes stay in memory, in a page cache made large enough.
+        with self.page_cache(AWAITING_CACHE_KIB if awaiting else None):
+            try:
+                if not awaiting and not self._checked:
+                    self._check_sound()
+                yield self.conn
+                if awaiting:
+                    self._check_sound()
+                self.conn.commit()
+            except sqlite3.OperationalError as error:
+                self._rollback()
+                raise StoreError(_write_failure(self.path, error)) from None
+            except sqlite3.DatabaseError:
+                # Met while writing: the file's damage, if the check finds it, is what to say.
+                self._rollback()
+                self.refuse_if_damaged()
+                raise
+            except BaseException:
+                self._rollback()
+                raise
+
+    @contextmanager
+    def page_cache(self, kib: int | None) -> Iterator[None]:
+        """The connection's page cache at most ``kib`` KiB (a limit, not an
+        allocation) inside the block, as it was after; ``None`` leaves it."""
+        if kib is None:
+            yield
+            return
+        before = self.conn.execute("PRAGMA main.cache_size").fetchone()[0]
+        self.conn.execute(f"PRAGMA main.cache_size = {-int(kib)}")
         try:
-            if awaiting:
-                # Nothing reaches the disk before the verdict: the pages the
-                # write changes stay in memory, in a cache made large enough.
-                cache = self.conn.execute("PRAGMA main.cache_size").fetchone()[0]
-                self.conn.execute(f"PRAGMA main.cache_size = {-AWAITING_CACHE_KIB}")
-            elif not self._checked:
-                self._check_sound()
-            yield self.conn
-            if awaiting:
-                self._check_sound()
-            self.conn.commit()
-        except sqlite3.OperationalError as error:
-            self._rollback()
-            raise StoreError(_write_failure(self.path, error)) from None
-        except sqlite3.DatabaseError:
-            # Met while writing: the file's damage, if the check finds it, is what to say.
-            self._rollback()
-            if awaiting and not self._checked:
-                self._check_sound()
-            raise
-        except BaseException:
-            self._rollback()
-            raise
+            yield
         finally:
-            if cache is not None:
-                self.conn.execute(f"PRAGMA main.cache_size = {cache}")
+            self.conn.execute(f"PRAGMA main.cache_size = {before}")
 
     def refuse_if_damaged(self) -> None:
         """Raise :class:`StoreError` if the file is damaged (an error met while

@@ -142,42 +142,40 @@ def merge_anki(
     conn.execute("ATTACH DATABASE ? AS anki", (str(collection),))
     # The collection is a copy of the package's for this import alone: read it mapped into memory.
     conn.execute(f"PRAGMA anki.mmap_size = {COLLECTION_MMAP_BYTES}")
-    cache = conn.execute("PRAGMA main.cache_size").fetchone()[0]
     # Room for the pages a large merge reads and writes (the default keeps 2 MB).
-    conn.execute(f"PRAGMA main.cache_size = {-MERGE_CACHE_KIB}")
-    try:
+    with db.page_cache(MERGE_CACHE_KIB):
         try:
-            for view in views:
-                conn.execute(view)
-        except sqlite3.DatabaseError as error:
-            raise UnreadableCollection(str(error)) from None
-        signature = "".join(views)
-        # First a read, which takes no write lock: an import already recorded
-        # brings nothing new, and nothing more is read.
-        result, stamp = _read(db, signature, today, day_start_hour, mapping, whole=not_older)
-        check(result.reading)
-        if result.seen_before:
+            try:
+                for view in views:
+                    conn.execute(view)
+            except sqlite3.DatabaseError as error:
+                raise UnreadableCollection(str(error)) from None
+            signature = "".join(views)
+            # First a read, which takes no write lock: an import already recorded
+            # brings nothing new, and nothing more is read.
+            result, stamp = _read(db, signature, today, day_start_hour, mapping, whole=not_older)
+            check(result.reading)
+            if result.seen_before:
+                return result
+            with _transaction(db, dry_run) as conn:
+                if _stamp(conn) != stamp:
+                    # Another process wrote in between (a deck sync may have added cards): read again.
+                    _drop_temp(conn)
+                    result, _ = _read(db, signature, today, day_start_hour, mapping, whole=True, locked=True)
+                    check(result.reading)
+                _merge_incoming(conn, result, package, utc_text(now), day_start_hour, not_older)
+                if result.merged:
+                    # Recorded only with answers merged: an import that brings nothing writes nothing.
+                    conn.execute(
+                        "INSERT INTO anki_imports (imported_at, package, fingerprint, reading) VALUES (?, ?, ?, ?)",
+                        (utc_text(now), package, result.fingerprint, json.dumps(asdict(result.reading), sort_keys=True)),
+                    )
             return result
-        with _transaction(db, dry_run) as conn:
-            if _stamp(conn) != stamp:
-                # Another process wrote in between (a deck sync may have added cards): read again.
-                _drop_temp(conn)
-                result, _ = _read(db, signature, today, day_start_hour, mapping, whole=True, locked=True)
-                check(result.reading)
-            _merge_incoming(conn, result, package, utc_text(now), day_start_hour, not_older)
-            if result.merged:
-                # Recorded only with answers merged: an import that brings nothing writes nothing.
-                conn.execute(
-                    "INSERT INTO anki_imports (imported_at, package, fingerprint, reading) VALUES (?, ?, ?, ?)",
-                    (utc_text(now), package, result.fingerprint, json.dumps(asdict(result.reading), sort_keys=True)),
-                )
-        return result
-    finally:
-        for name in ("anki_rows", "anki_cards"):
-            conn.execute(f"DROP VIEW IF EXISTS temp.{name}")
-        _drop_temp(conn)
-        conn.execute(f"PRAGMA main.cache_size = {cache}")
-        conn.execute("DETACH DATABASE anki")
+        finally:
+            for name in ("anki_rows", "anki_cards"):
+                conn.execute(f"DROP VIEW IF EXISTS temp.{name}")
+            _drop_temp(conn)
+            conn.execute("DETACH DATABASE anki")
 
 
 # How much of the collection may be mapped into memory, and the page cache of a merge (KiB).
