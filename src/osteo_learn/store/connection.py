@@ -193,18 +193,25 @@ class Database:
                 raise
 
     @contextmanager
-    def page_cache(self, kib: int | None) -> Iterator[None]:
+    def page_cache(self, kib: int | None, mapped_bytes: int = 0) -> Iterator[None]:
         """The connection's page cache at most ``kib`` KiB (a limit, not an
-        allocation) inside the block, as it was after; ``None`` leaves it."""
+        allocation) inside the block, as it was after; ``None`` leaves it. With
+        ``mapped_bytes``, up to that much of the file is also read through a
+        memory map meanwhile: many scattered look-ups then cost no system call
+        each."""
         if kib is None:
             yield
             return
         before = self.conn.execute("PRAGMA main.cache_size").fetchone()[0]
         self.conn.execute(f"PRAGMA main.cache_size = {-int(kib)}")
+        if mapped_bytes:
+            self.conn.execute(f"PRAGMA main.mmap_size = {int(mapped_bytes)}")
         try:
             yield
         finally:
             self.conn.execute(f"PRAGMA main.cache_size = {before}")
+            if mapped_bytes:
+                self.conn.execute("PRAGMA main.mmap_size = 0")
 
     def refuse_if_damaged(self) -> None:
         """Raise :class:`StoreError` if the file is damaged (an error met while

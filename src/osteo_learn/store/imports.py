@@ -142,8 +142,9 @@ def merge_anki(
     conn.execute("ATTACH DATABASE ? AS anki", (str(collection),))
     # The collection is a copy of the package's for this import alone: read it mapped into memory.
     conn.execute(f"PRAGMA anki.mmap_size = {COLLECTION_MMAP_BYTES}")
-    # Room for the pages a large merge reads and writes (the default keeps 2 MB).
-    with db.page_cache(MERGE_CACHE_KIB):
+    # Room for the pages a large merge reads and writes (the default keeps 2
+    # MB), and the database mapped: the merge looks up answers all over the log.
+    with db.page_cache(MERGE_CACHE_KIB, mapped_bytes=COLLECTION_MMAP_BYTES):
         try:
             try:
                 for view in views:
@@ -178,13 +179,13 @@ def merge_anki(
             conn.execute("DETACH DATABASE anki")
 
 
-# How much of the collection may be mapped into memory, and the page cache of a merge (KiB).
+# How much of the collection (and of the database) may be mapped into memory, and the page cache of a merge (KiB).
 COLLECTION_MMAP_BYTES = 1 << 31
 MERGE_CACHE_KIB = 256 * 1024
 
 
 def _drop_temp(conn: sqlite3.Connection) -> None:
-    for name in ("merge_fresh", "merge_mapped"):
+    for name in ("merge_fresh", "merge_rows", "merge_mapped"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
 
 
@@ -279,31 +280,59 @@ def _map_cards(conn: sqlite3.Connection, reading: AnkiReading, views: str, day_s
 
 
 def _read_rows(conn: sqlite3.Connection, reading: AnkiReading, today: date, day_start_hour: int) -> None:
-    """Count the review log's rows: by what they are, whose card they are of, and
-    when (our cards' answers are the rows with ``what`` 'answer', of cards not retired)."""
+    """Read the review log: set aside in temp.merge_rows the rows of our cards
+    that are not answers already in the log (fresh answers, and the rows left
+    out), and count the log's rows by what they are and whose card they are of.
+
+    An answer is in the log already when a row of its card, from the desk or
+    imported before (undone or not), is at most a second older. The heavy part
+    reads only the log's ids and cards, through Anki's index on the card: so
+    each card's rows come together, and their look-ups in the log's index by
+    card and instant fall close to one another. Only the rows it leaves, and
+    those that are not answers (rare), are then read whole.
+    """
+    conn.execute(
+        "CREATE TEMP TABLE merge_rows (revlog_id INTEGER PRIMARY KEY, card INTEGER NOT NULL, what TEXT NOT NULL,"
+        " retired INTEGER NOT NULL, grade INTEGER, ease INTEGER, type INTEGER, duration_ms INTEGER)"
+    )
+    joined = "FROM temp.anki_rows AS r CROSS JOIN temp.merge_mapped AS m ON m.cid = r.cid"
+    columns = "r.revlog_id, m.card, r.what, m.retired, r.grade, r.ease, r.type, r.duration_ms"
+    # The rows of our cards whose answer the log lacks (those of retired cards all), found by id and card alone.
+    unknown = (
+        f"SELECT r.revlog_id {joined} WHERE m.card IS NOT NULL AND (m.retired OR NOT EXISTS (SELECT 1 FROM main.reviews AS d"
+        f" WHERE d.card = m.card AND {_DESK_MS} BETWEEN r.revlog_id - 999 AND r.revlog_id))"
+    )
+    conn.execute(
+        f"INSERT INTO temp.merge_rows WITH unknown (revlog_id) AS MATERIALIZED ({unknown}) SELECT {columns}"
+        " FROM unknown CROSS JOIN temp.anki_rows AS r ON r.revlog_id = unknown.revlog_id CROSS JOIN temp.merge_mapped AS m ON m.cid = r.cid"
+    )
+    # And every row of our cards that is not an answer.
+    conn.execute(f"INSERT OR IGNORE INTO temp.merge_rows SELECT {columns} {joined} WHERE r.what != 'answer' AND m.card IS NOT NULL")
+    reading.rows, reading.newest, mapped, ours = conn.execute(
+        "SELECT count(*), max(r.id), count(m.cid), count(m.card) FROM anki.revlog AS r LEFT JOIN temp.merge_mapped AS m ON m.cid = r.cid"
+    ).fetchone()
+    found = dict(
+        conn.execute("SELECT CASE WHEN what != 'answer' THEN what WHEN retired THEN 'retired' ELSE 'fresh' END, count(*) FROM temp.merge_rows GROUP BY 1")
+    )
+    reading.left_out = {
+        **{what: found.get(what, 0) for what in LEFT_OUT},
+        "deleted_cards": reading.rows - mapped,
+        "retired_cards": found.get("retired", 0),
+    }
+    reading.other_rows = mapped - ours
+    reading.answers = ours - sum(found.get(what, 0) for what in (*LEFT_OUT, "retired"))
+    answer = "m.card IS NOT NULL AND NOT m.retired AND r.what = 'answer'"
+    # The latest answer: the log read backwards from its newest row.
+    latest = conn.execute(f"SELECT r.revlog_id {joined} WHERE {answer} ORDER BY r.revlog_id DESC LIMIT 1").fetchone()
+    reading.latest = latest[0] if latest else None
     # Answers dated after tomorrow: only those after a bound well before it
     # (any time zone) need their study day worked out.
     tomorrow = today + timedelta(days=1)
     bound = int(datetime.combine(tomorrow - timedelta(days=1), datetime.min.time(), timezone.utc).timestamp() * 1000)
-    ours = "card IS NOT NULL"
-    answer = f"{ours} AND what = 'answer' AND NOT retired"
-    # One pass over the log in its own order, each row's card looked up; what
-    # a row is worked out once (a subquery with a LIMIT is not merged into
-    # the outer query, which would repeat it in every count).
-    found = conn.execute(
-        "SELECT count(*), max(revlog_id), count(*) FILTER (WHERE cid IS NULL),"
-        " count(*) FILTER (WHERE cid IS NOT NULL AND card IS NULL), "
-        + "".join(f"count(*) FILTER (WHERE {ours} AND what = '{what}'), " for what in LEFT_OUT)
-        + f"count(*) FILTER (WHERE {ours} AND what = 'answer' AND retired), count(*) FILTER (WHERE {answer}),"
-        f" max(revlog_id) FILTER (WHERE {answer}),"
-        f" count(*) FILTER (WHERE {answer} AND revlog_id > ? AND {study_day_sql('revlog_id')} > ?)"
-        " FROM (SELECT r.revlog_id, r.what, m.cid, m.card, m.retired"
-        " FROM temp.anki_rows AS r LEFT JOIN temp.merge_mapped AS m ON m.cid = r.cid LIMIT -1)",
+    reading.future = conn.execute(
+        f"SELECT count(*) {joined} WHERE r.revlog_id > ? AND {answer} AND {study_day_sql('r.revlog_id')} > ?",
         (bound, f"-{int(day_start_hour)} hours", tomorrow.isoformat()),
-    ).fetchone()
-    reading.rows, reading.newest, deleted, reading.other_rows = found[:4]
-    reading.left_out = {**dict(zip(LEFT_OUT, found[4:7])), "deleted_cards": deleted, "retired_cards": found[7]}
-    reading.answers, reading.latest, reading.future = found[8:]
+    ).fetchone()[0]
 
 
 def study_day_sql(ms: str) -> str:
@@ -324,15 +353,10 @@ def _merge_incoming(conn: sqlite3.Connection, result: AnkiMerge, package: str, i
         " ease INTEGER NOT NULL, type INTEGER NOT NULL)"
     )
     # Fresh answers, numbered in time order from the next row id of the log.
-    # An answer is in the log already when a row of its card, from the desk or
-    # imported before (undone or not), is at most a second older: one pass over
-    # the review log, each answer looked up in the log's index by card and instant.
     conn.execute(
         "INSERT INTO temp.merge_fresh SELECT ? + row_number() OVER (ORDER BY revlog_id, card) - 1, card,"
-        f" {rows.instant_sql('revlog_id')}, {study_day_sql('revlog_id')}, grade, duration_ms, revlog_id, ease, type FROM ("
-        " SELECT m.card, r.* FROM temp.anki_rows AS r CROSS JOIN temp.merge_mapped AS m ON m.cid = r.cid"
-        " WHERE m.card IS NOT NULL AND NOT m.retired AND r.what = 'answer'"
-        f" AND NOT EXISTS (SELECT 1 FROM main.reviews AS d WHERE d.card = m.card AND {_DESK_MS} BETWEEN r.revlog_id - 999 AND r.revlog_id))",
+        f" {rows.instant_sql('revlog_id')}, {study_day_sql('revlog_id')}, grade, duration_ms, revlog_id, ease, type"
+        " FROM temp.merge_rows WHERE what = 'answer' AND NOT retired",
         (first_id, f"-{int(day_start_hour)} hours"),
     )
     result.merged = conn.execute("SELECT count(*) FROM temp.merge_fresh").fetchone()[0]
