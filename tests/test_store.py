@@ -451,6 +451,11 @@ def test_database_from_an_older_schema_is_migrated_with_its_data(tmp_path):
         from osteo_learn.core.guid import note_guid
 
         assert store.conn.execute("SELECT guid FROM cards WHERE id = 7").fetchone() == (note_guid("demo", "one"),)
+        # Migration 0005 leaves one index of the log by study day, and queries by day still use an index.
+        indexes = {name for (name,) in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reviews'")}
+        assert "reviews_day" not in indexes and "reviews_stats" in indexes
+        plan = store.conn.execute("EXPLAIN QUERY PLAN SELECT count(*) FROM reviews WHERE day = '2026-01-01' AND kind = 'new'").fetchall()
+        assert "USING COVERING INDEX reviews_stats" in " ".join(row[-1] for row in plan)
         assert card.state == sm2.review(sm2.CardState.new(), 5, date(2026, 1, 1)) == store.log.replay(7)
 
 

@@ -377,6 +377,15 @@ def _anki_answers(db: Database) -> None:
     )
 
 
+
+# The index of the log by study day and kind repeats the first two columns
+# of the statistics index (0002), which serves every query it served: one
+# index fewer to write with each answer, and a ninth of the file.
+@migration("0005_one_index_by_day")
+def _one_index_by_day(db: Database) -> None:
+    db.execute("DROP INDEX reviews_day")
+
+
 # The schema version this code writes: one per migration.
 VERSION = len(_MIGRATIONS)
 
