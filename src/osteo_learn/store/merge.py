@@ -153,6 +153,10 @@ def _rejudge(conn: sqlite3.Connection, fresh: Iterable[Fresh], package: str, imp
             _judge_card(done, writes, card, state, whole, new, [], _ALL, package, imported_at)
         elif since == _ALL:
             _judge_card(done, writes, card, state, written, new, [], _ALL, package, imported_at)
+    # Each table written in the order of its key: rows then go into the
+    # b-tree one after another, not all over it.
+    for found in (writes.inserts, writes.links, writes.kept, writes.dropped):
+        found.sort(key=_first)
     if writes.inserts:
         marks = ", ".join("?" * len(writes.inserts[0]))
         conn.executemany(
@@ -214,6 +218,10 @@ def _judge_card(done: Rejudged, writes: _Writes, card: int, state: list, written
         writes.updates.append((*rows.state_values(final), card))
     _count_conflicts(done, items)
     return True
+
+
+def _first(row: tuple):
+    return row[0]
 
 
 def _time_order(item) -> tuple[str, int]:

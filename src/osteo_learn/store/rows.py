@@ -16,6 +16,7 @@ export), :data:`DAMAGED_CARD` and :data:`DAMAGED_ANSWER` say it in SQL.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -303,9 +304,18 @@ def day(text, name: str = "day", latest: date = LAST_DAY) -> date:
 def stored_day(text, what: str = "a study day") -> date:
     """A study day or due date read by a query; :class:`DamagedRow` if it is not one."""
     try:
-        return day(text, latest=LAST_DUE)
+        return _stored_day(text) if type(text) is str else day(text, latest=LAST_DUE)
     except ValueError as error:
         raise DamagedRow(f"{what} in the database is damaged: {error}; restore the database from a backup") from None
+
+
+# A replay reads and writes the same few hundred days many times over.
+@functools.lru_cache(maxsize=1 << 16)
+def _stored_day(text: str) -> date:
+    return day(text, latest=LAST_DUE)
+
+
+_iso = functools.lru_cache(maxsize=1 << 16)(date.isoformat)
 
 
 def state_values(state: sm2.CardState) -> tuple:
@@ -316,9 +326,9 @@ def state_values(state: sm2.CardState) -> tuple:
         state.repetitions,
         state.ease,
         state.interval,
-        state.due.isoformat(),
+        _iso(state.due),
         state.lapses,
-        state.last_review.isoformat(),
+        _iso(state.last_review),
     )
 
 
