@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
+import sqlite3
 from pathlib import Path
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
@@ -68,3 +69,21 @@ def test_every_readme_example_works_as_written_one_after_the_other(tmp_path, mon
             if "..." in line or "/home/ana" in line or "KiB" in line or line.startswith("Progress:"):
                 continue
             assert line in out, (command, line, out)
+
+
+def test_the_newer_database_example_names_the_schema_version_this_code_writes(tmp_path):
+    from click.testing import CliRunner
+
+    from osteo_learn.commands.cli import cli
+    from osteo_learn.store import Store
+
+    shown = re.search(r"Error: rd/newer\.db (.*)", README)
+    assert shown, "the README shows what a database of a newer osteo-learn gets"
+    db = tmp_path / "rd" / "newer.db"
+    db.parent.mkdir()
+    Store.open(db).close()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    result = CliRunner().invoke(cli, ["status", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output.replace(str(db), "rd/newer.db").strip() == shown.group(0)
