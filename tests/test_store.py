@@ -464,3 +464,15 @@ def test_empty_file_becomes_a_current_database(tmp_path):
     path.touch()
     Store.open(path).close()
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == schema.VERSION
+
+
+def test_a_larger_page_cache_and_a_memory_map_hold_inside_the_block_alone(tmp_path):
+    with Store.open(tmp_path / "study.db") as store:
+        conn = store.conn
+        conn.execute("PRAGMA main.mmap_size = 4096")
+        before = (conn.execute("PRAGMA main.cache_size").fetchone()[0], conn.execute("PRAGMA main.mmap_size").fetchone()[0])
+        with store.db.page_cache(64 * 1024, mapped_bytes=1 << 24):
+            assert conn.execute("PRAGMA main.cache_size").fetchone()[0] == -64 * 1024
+            assert conn.execute("PRAGMA main.mmap_size").fetchone()[0] == 1 << 24
+        after = (conn.execute("PRAGMA main.cache_size").fetchone()[0], conn.execute("PRAGMA main.mmap_size").fetchone()[0])
+        assert after == before == (before[0], 4096)

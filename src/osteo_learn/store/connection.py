@@ -203,6 +203,7 @@ class Database:
             yield
             return
         before = self.conn.execute("PRAGMA main.cache_size").fetchone()[0]
+        mapped_before = self.conn.execute("PRAGMA main.mmap_size").fetchone()[0]
         self.conn.execute(f"PRAGMA main.cache_size = {-int(kib)}")
         if mapped_bytes:
             self.conn.execute(f"PRAGMA main.mmap_size = {int(mapped_bytes)}")
@@ -211,7 +212,7 @@ class Database:
         finally:
             self.conn.execute(f"PRAGMA main.cache_size = {before}")
             if mapped_bytes:
-                self.conn.execute("PRAGMA main.mmap_size = 0")
+                self.conn.execute(f"PRAGMA main.mmap_size = {mapped_before}")
 
     def refuse_if_damaged(self) -> None:
         """Raise :class:`StoreError` if the file is damaged (an error met while

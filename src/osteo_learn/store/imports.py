@@ -141,10 +141,10 @@ def merge_anki(
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.execute("ATTACH DATABASE ? AS anki", (str(collection),))
     # The collection is a copy of the package's for this import alone: read it mapped into memory.
-    conn.execute(f"PRAGMA anki.mmap_size = {COLLECTION_MMAP_BYTES}")
+    conn.execute(f"PRAGMA anki.mmap_size = {MAPPED_BYTES}")
     # Room for the pages a large merge reads and writes (the default keeps 2
     # MB), and the database mapped: the merge looks up answers all over the log.
-    with db.page_cache(MERGE_CACHE_KIB, mapped_bytes=COLLECTION_MMAP_BYTES):
+    with db.page_cache(MERGE_CACHE_KIB, mapped_bytes=MAPPED_BYTES):
         try:
             try:
                 for view in views:
@@ -179,8 +179,8 @@ def merge_anki(
             conn.execute("DETACH DATABASE anki")
 
 
-# How much of the collection (and of the database) may be mapped into memory, and the page cache of a merge (KiB).
-COLLECTION_MMAP_BYTES = 1 << 31
+# How much of the collection, and of the database, may be mapped into memory; the page cache of a merge (KiB).
+MAPPED_BYTES = 1 << 31
 MERGE_CACHE_KIB = 256 * 1024
 
 

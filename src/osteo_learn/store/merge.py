@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from osteo_learn.core import history, sm2
@@ -156,7 +157,7 @@ def _rejudge(conn: sqlite3.Connection, fresh: Iterable[Fresh], package: str, imp
     # Each table written in the order of its key: rows then go into the
     # b-tree one after another, not all over it.
     for found in (writes.inserts, writes.links, writes.kept, writes.dropped):
-        found.sort(key=_first)
+        found.sort(key=itemgetter(0))
     if writes.inserts:
         marks = ", ".join("?" * len(writes.inserts[0]))
         conn.executemany(
@@ -218,10 +219,6 @@ def _judge_card(done: Rejudged, writes: _Writes, card: int, state: list, written
         writes.updates.append((*rows.state_values(final), card))
     _count_conflicts(done, items)
     return True
-
-
-def _first(row: tuple):
-    return row[0]
 
 
 def _time_order(item) -> tuple[str, int]:

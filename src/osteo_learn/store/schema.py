@@ -377,7 +377,6 @@ def _anki_answers(db: Database) -> None:
     )
 
 
-
 # The index of the log by study day and kind repeats the first two columns
 # of the statistics index (0002), which serves every query it served: one
 # index fewer to write with each answer, and a ninth of the file.
